@@ -1,0 +1,443 @@
+#include "api/SettingsValidator.hpp"
+
+#include "util/Logger.hpp"
+#include "util/ZarrError.hpp"
+
+#include <climits>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <set>
+#include <thread>
+
+namespace zarr {
+namespace {
+
+constexpr auto kInvalid = ZarrStatusCode_InvalidSettings;
+
+const char*
+dimension_type_name(ZarrDimensionType type)
+{
+    switch (type) {
+        case ZarrDimensionType_Space:
+            return "Space";
+        case ZarrDimensionType_Channel:
+            return "Channel";
+        case ZarrDimensionType_Time:
+            return "Time";
+        case ZarrDimensionType_Other:
+            return "Other";
+        default:
+            return "unknown";
+    }
+}
+
+/// A node name: letters, digits, '_', '.', '-'; not "." or ".."; no
+/// leading "__" (reserved by Zarr).
+void
+check_node_name(const std::string& where,
+                const std::string& key,
+                const std::string& name)
+{
+    if (name.empty()) {
+        fail(kInvalid, where, " '", key, "' has an empty path component");
+    }
+    if (name == "." || name == "..") {
+        fail(kInvalid, where, " '", key, "' may not contain '", name, "'");
+    }
+    if (name.starts_with("__")) {
+        fail(kInvalid,
+             where,
+             " '",
+             key,
+             "': the name '",
+             name,
+             "' starts with '__', which Zarr reserves");
+    }
+    for (const char c : name) {
+        const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                             (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+                             c == '-';
+        if (!allowed) {
+            fail(kInvalid,
+                 where,
+                 " '",
+                 key,
+                 "' contains the character '",
+                 c,
+                 "'; node names may only use letters, digits, '_', '.' and '-'");
+        }
+    }
+}
+
+/// Strips leading and trailing '/' and checks each component.
+std::string
+normalise_key(const std::string& where, const char* raw)
+{
+    std::string key = raw ? raw : "";
+    while (!key.empty() && key.front() == '/') {
+        key.erase(0, 1);
+    }
+    while (!key.empty() && key.back() == '/') {
+        key.pop_back();
+    }
+    std::size_t start = 0;
+    while (!key.empty()) {
+        const std::size_t slash = key.find('/', start);
+        check_node_name(where, key, key.substr(start, slash - start));
+        if (slash == std::string::npos) {
+            break;
+        }
+        start = slash + 1;
+    }
+    return key;
+}
+
+CompressionSpec
+validate_compression(const std::string& where, const ZarrCompressionSettings& c)
+{
+    if (c.compressor >= ZarrCompressorCount) {
+        fail(kInvalid, where, ".compressor ", int(c.compressor), " is not a ZarrCompressor");
+    }
+    if (c.codec >= ZarrCompressionCodecCount) {
+        fail(kInvalid, where, ".codec ", int(c.codec), " is not a ZarrCompressionCodec");
+    }
+    const bool blosc_codec = c.codec == ZarrCompressionCodec_BloscLZ4 ||
+                             c.codec == ZarrCompressionCodec_BloscZstd;
+    if (c.compressor == ZarrCompressor_Blosc1 && !blosc_codec) {
+        fail(kInvalid,
+             where,
+             ".codec ",
+             int(c.codec),
+             " does not go with compressor Blosc1: use BloscLZ4 or BloscZstd");
+    }
+    if (c.compressor == ZarrCompressor_Zstd && c.codec != ZarrCompressionCodec_Zstd) {
+        fail(kInvalid,
+             where,
+             ".codec ",
+             int(c.codec),
+             " does not go with compressor Zstd: use the Zstd codec");
+    }
+    CompressionSpec spec;
+    spec.compressor = c.compressor;
+    spec.codec = c.codec;
+    spec.level = c.level;
+    spec.shuffle = c.shuffle;
+    if (c.compressor == ZarrCompressor_Blosc1 && c.level > 9) {
+        fail(kInvalid, where, ".level ", int(c.level), " is out of range: Blosc takes 0 to 9");
+    }
+    if (c.compressor == ZarrCompressor_Zstd && (c.level < 1 || c.level > 22)) {
+        fail(kInvalid, where, ".level ", int(c.level), " is out of range: Zstd takes 1 to 22");
+    }
+    if (c.shuffle > 2) {
+        fail(kInvalid,
+             where,
+             ".shuffle ",
+             int(c.shuffle),
+             " is out of range: 0 (none), 1 (byte) or 2 (bit)");
+    }
+    return spec;
+}
+
+/// Multiplies, failing on overflow: sizes come from the caller.
+uint64_t
+checked_product(const std::string& where, uint64_t a, uint64_t b)
+{
+    if (a != 0 && b > std::numeric_limits<uint64_t>::max() / a) {
+        fail(ZarrStatusCode_Overflow, where, " is too large: its size overflows 64 bits");
+    }
+    return a * b;
+}
+
+ArraySpec
+validate_array(const std::string& where,
+               const ZarrArraySettings& array,
+               ZarrVersion version)
+{
+    ArraySpec spec;
+    spec.version = version;
+    spec.key = normalise_key(where + ".output_key", array.output_key);
+    const std::string name = where + (spec.key.empty() ? "" : " ('" + spec.key + "')");
+
+    if (array.data_type >= ZarrDataTypeCount) {
+        fail(kInvalid, name, ".data_type ", int(array.data_type), " is not a ZarrDataType");
+    }
+    spec.data_type = array.data_type;
+
+    if (array.dimension_count > 0 && !array.dimensions) {
+        fail(ZarrStatusCode_InvalidArgument,
+             name,
+             ".dimensions is NULL but dimension_count is ",
+             array.dimension_count);
+    }
+    if (array.dimension_count < 2) {
+        fail(kInvalid,
+             name,
+             ".dimension_count is ",
+             array.dimension_count,
+             "; an array needs at least 2 dimensions (the last two are the frame's Y and X)");
+    }
+    if (array.dimension_count > 32) {
+        fail(kInvalid, name, ".dimension_count ", array.dimension_count, " is more than 32");
+    }
+
+    std::set<std::string> names;
+    for (std::size_t i = 0; i < array.dimension_count; ++i) {
+        const ZarrDimensionProperties& d = array.dimensions[i];
+        const std::string at = concat(name, ".dimensions[", i, "]");
+        DimensionSpec dimension;
+        if (!d.name || !*d.name) {
+            fail(kInvalid, at, ".name is empty");
+        }
+        dimension.name = d.name;
+        const std::string dim = at + " ('" + dimension.name + "')";
+        if (!names.insert(dimension.name).second) {
+            fail(kInvalid, dim, ".name is used by another dimension");
+        }
+        if (d.type >= ZarrDimensionTypeCount) {
+            fail(kInvalid, dim, ".type ", int(d.type), " is not a ZarrDimensionType");
+        }
+        dimension.kind = d.type;
+        if (d.array_size_px == 0 && i > 0) {
+            fail(kInvalid,
+                 dim,
+                 ".array_size_px is 0; only the first dimension may be unbounded (0)");
+        }
+        if (d.array_size_px == 0 && array.dimension_count == 2) {
+            fail(kInvalid,
+                 dim,
+                 ".array_size_px is 0, but a 2-D array is a single frame: give its size");
+        }
+        dimension.size = d.array_size_px;
+        if (d.chunk_size_px == 0) {
+            fail(kInvalid, dim, ".chunk_size_px is 0; it must be at least 1");
+        }
+        dimension.chunk = d.chunk_size_px;
+        if (version == ZarrVersion_3 && d.shard_size_chunks == 0) {
+            fail(kInvalid, dim, ".shard_size_chunks is 0; Zarr v3 needs at least 1");
+        }
+        dimension.shard_chunks = version == ZarrVersion_3 ? d.shard_size_chunks : 1;
+        if (d.unit && *d.unit) {
+            dimension.unit = d.unit;
+        }
+        if (std::isnan(d.scale) || std::isinf(d.scale) || d.scale < 0) {
+            fail(kInvalid, dim, ".scale ", d.scale, " is not a positive number");
+        }
+        dimension.scale = d.scale == 0 ? 1.0 : d.scale;
+        spec.dimensions.push_back(std::move(dimension));
+    }
+    for (std::size_t i = array.dimension_count - 2; i < array.dimension_count; ++i) {
+        if (array.dimensions[i].type != ZarrDimensionType_Space) {
+            fail(kInvalid,
+                 name,
+                 ".dimensions[",
+                 i,
+                 "] ('",
+                 array.dimensions[i].name,
+                 "') has type ",
+                 dimension_type_name(array.dimensions[i].type),
+                 "; the last two dimensions must be Space (the frame's Y and X)");
+        }
+    }
+
+    // Sizes must fit in memory arithmetic.
+    uint64_t chunk_bytes = 8;
+    for (const auto& dimension : spec.dimensions) {
+        chunk_bytes = checked_product(name + " chunk", chunk_bytes, dimension.chunk);
+        checked_product(name + " shard", dimension.chunk, dimension.shard_chunks);
+    }
+    // A layer (one chunk of rows along the first dimension) is held in
+    // memory, so its size must be addressable.
+    uint64_t layer_bytes = checked_product(name + " layer", 8, spec.dimensions[0].chunk);
+    for (std::size_t i = 1; i < spec.dimensions.size(); ++i) {
+        const uint64_t chunk = spec.dimensions[i].chunk;
+        const uint64_t padded = (spec.dimensions[i].size + chunk - 1) / chunk * chunk;
+        layer_bytes = checked_product(name + " layer", layer_bytes, padded);
+    }
+    if (layer_bytes > std::numeric_limits<std::size_t>::max() / 4) {
+        fail(ZarrStatusCode_Overflow, name, ": one layer of chunks would not fit in memory");
+    }
+
+    if (array.compression_settings &&
+        array.compression_settings->compressor != ZarrCompressor_None) {
+        spec.compression = validate_compression(name + ".compression_settings",
+                                                *array.compression_settings);
+        if (chunk_bytes > uint64_t(INT_MAX) - 64) {
+            fail(kInvalid,
+                 name,
+                 ": a compressed chunk may hold at most 2 GiB; these chunk sizes make ",
+                 chunk_bytes,
+                 " bytes (at 8 bytes per pixel)");
+        }
+    } else if (array.compression_settings &&
+               array.compression_settings->codec != ZarrCompressionCodec_None) {
+        fail(kInvalid,
+             name,
+             ".compression_settings.codec ",
+             int(array.compression_settings->codec),
+             " is set but compressor is None");
+    }
+
+    // Settings of later milestones: refuse rather than silently ignore.
+    if (array.downsampling_method >= ZarrDownsamplingMethodCount) {
+        fail(kInvalid,
+             name,
+             ".downsampling_method ",
+             int(array.downsampling_method),
+             " is not a ZarrDownsamplingMethod");
+    }
+    if (array.downsampling_method != ZarrDownsamplingMethod_None) {
+        fail(ZarrStatusCode_NotYetImplemented,
+             name,
+             ".downsampling_method: multiscale pyramids are not yet implemented");
+    }
+    if (array.is_ngff) {
+        fail(ZarrStatusCode_NotYetImplemented,
+             name,
+             ".is_ngff: OME-NGFF metadata is not yet implemented");
+    }
+    if (array.storage_dimension_order) {
+        std::vector<bool> seen(array.dimension_count, false);
+        bool identity = true;
+        for (std::size_t i = 0; i < array.dimension_count; ++i) {
+            const std::size_t index = array.storage_dimension_order[i];
+            if (index >= array.dimension_count || seen[index]) {
+                fail(kInvalid,
+                     name,
+                     ".storage_dimension_order[",
+                     i,
+                     "] = ",
+                     index,
+                     " is not a permutation of the dimension indices");
+            }
+            seen[index] = true;
+            identity = identity && index == i;
+        }
+        if (!identity) {
+            fail(ZarrStatusCode_NotYetImplemented,
+                 name,
+                 ".storage_dimension_order: reordering dimensions for storage is not "
+                 "yet implemented");
+        }
+    }
+    return spec;
+}
+
+bool
+is_ancestor(const std::string& ancestor, const std::string& key)
+{
+    return ancestor.empty() ||
+           (key.size() > ancestor.size() && key.starts_with(ancestor) &&
+            key[ancestor.size()] == '/');
+}
+
+} // namespace
+
+unsigned
+SettingsValidator::resolve_thread_count(unsigned max_threads)
+{
+    if (max_threads > 0) {
+        return max_threads;
+    }
+    if (const char* variable = std::getenv("ZARR_MAX_THREADS")) {
+        char* end = nullptr;
+        const long value = std::strtol(variable, &end, 10);
+        if (end != variable && *end == '\0' && value > 0 && value <= 4096) {
+            return unsigned(value);
+        }
+        log_warning("ignoring ZARR_MAX_THREADS='",
+                    variable,
+                    "': it is not a whole number from 1 to 4096");
+    }
+    const unsigned hardware = std::thread::hardware_concurrency();
+    return hardware > 0 ? hardware : 1;
+}
+
+StreamSpec
+SettingsValidator::validate(const ZarrStreamSettings* settings)
+{
+    if (!settings) {
+        fail(ZarrStatusCode_InvalidArgument, "settings is NULL");
+    }
+    StreamSpec spec;
+    if (!settings->store_path || !*settings->store_path) {
+        fail(kInvalid, "store_path is empty");
+    }
+    spec.store_path = settings->store_path;
+    if (spec.store_path == "/") {
+        fail(kInvalid, "store_path '/' is the filesystem root");
+    }
+
+    if (settings->version == 0) {
+        spec.version = ZarrVersion_3;
+    } else if (settings->version == ZarrVersion_2 || settings->version == ZarrVersion_3) {
+        spec.version = settings->version;
+    } else {
+        fail(kInvalid,
+             "version ",
+             int(settings->version),
+             " is not a Zarr version: use ZarrVersion_2 or ZarrVersion_3");
+    }
+    if (spec.version == ZarrVersion_2) {
+        log_warning("Zarr v2 is deprecated; prefer ZarrVersion_3");
+    }
+    spec.overwrite = settings->overwrite;
+    spec.thread_count = resolve_thread_count(settings->max_threads);
+
+    if (settings->array_count > 0 && !settings->arrays) {
+        fail(ZarrStatusCode_InvalidArgument,
+             "arrays is NULL but array_count is ",
+             settings->array_count);
+    }
+    const bool has_plates =
+      settings->hcs_settings && settings->hcs_settings->plate_count > 0;
+    if (settings->array_count == 0 && !has_plates) {
+        fail(kInvalid, "array_count is 0: a stream needs at least one array");
+    }
+    for (std::size_t i = 0; i < settings->array_count; ++i) {
+        spec.arrays.push_back(
+          validate_array(concat("arrays[", i, "]"), settings->arrays[i], spec.version));
+    }
+
+    // Keys must be distinct, and no array may sit inside another array.
+    for (std::size_t i = 0; i < spec.arrays.size(); ++i) {
+        for (std::size_t j = 0; j < spec.arrays.size(); ++j) {
+            const auto& a = spec.arrays[i].key;
+            const auto& b = spec.arrays[j].key;
+            if (i < j && a == b) {
+                fail(kInvalid,
+                     "arrays[",
+                     i,
+                     "] and arrays[",
+                     j,
+                     "] have the same output_key '",
+                     a,
+                     "'");
+            }
+            if (i != j && is_ancestor(a, b)) {
+                fail(kInvalid,
+                     "arrays[",
+                     j,
+                     "].output_key '",
+                     b,
+                     "' is inside arrays[",
+                     i,
+                     "] (output_key '",
+                     a,
+                     "'); an array cannot contain other nodes");
+            }
+        }
+    }
+
+    if (settings->s3_settings) {
+        fail(ZarrStatusCode_NotYetImplemented,
+             "s3_settings: writing to S3 is not yet implemented");
+    }
+    if (has_plates) {
+        fail(ZarrStatusCode_NotYetImplemented,
+             "hcs_settings: HCS plates are not yet implemented");
+    }
+    return spec;
+}
+
+} // namespace zarr

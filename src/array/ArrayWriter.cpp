@@ -1,0 +1,417 @@
+#include "array/ArrayWriter.hpp"
+
+#include "format/DataType.hpp"
+#include "util/Logger.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+namespace zarr {
+
+/// One layer on its way to storage, shared by the jobs that write it.
+struct ArrayWriter::LayerFlush
+{
+    LayerBuffer* buffer = nullptr;
+    uint64_t layer = 0;
+    std::vector<std::shared_ptr<ShardFile>> files;      // one per shard
+    std::unique_ptr<std::atomic<std::size_t>[]> chunks_pending; // per shard
+    std::atomic<std::size_t> shards_pending{ 0 };
+};
+
+namespace {
+
+/// Runs `job`, recording any failure instead of letting it escape a worker.
+template<typename Job>
+void
+recording_failures(FirstError& errors, Job&& job)
+{
+    try {
+        job();
+    } catch (const ZarrError& error) {
+        errors.record(error);
+    } catch (const std::bad_alloc&) {
+        errors.record(ZarrError(ZarrStatusCode_OutOfMemory, "out of memory"));
+    } catch (const std::exception& error) {
+        errors.record(ZarrError(ZarrStatusCode_InternalError, error.what()));
+    }
+}
+
+std::size_t
+compressed_slot_bytes(const ChunkCompressor* compressor, const ChunkLattice& lattice)
+{
+    return compressor ? compressor->max_compressed_size(lattice.chunk_bytes()) : 0;
+}
+
+std::unique_ptr<ChunkCompressor>
+make_compressor(const ArraySpec& spec)
+{
+    if (!spec.compression) {
+        return nullptr;
+    }
+    return ChunkCompressor::create(*spec.compression, bytes_of(spec.data_type));
+}
+
+} // namespace
+
+ArrayWriter::ArrayWriter(ArraySpec spec,
+                         Store& store,
+                         ThreadPool& pool,
+                         FirstError& errors)
+  : spec_(std::move(spec))
+  , lattice_(spec_)
+  , store_(store)
+  , pool_(pool)
+  , errors_(errors)
+  , compressor_(make_compressor(spec_))
+  , key_prefix_(spec_.key.empty() ? "" : spec_.key + "/")
+  , buffers_(kLayerBuffers,
+             lattice_.slot_count(),
+             lattice_.chunk_bytes(),
+             compressed_slot_bytes(compressor_.get(), lattice_))
+{
+    shard_of_slot_.resize(lattice_.slot_count());
+    const auto& shards = lattice_.shards();
+    for (std::size_t shard = 0; shard < shards.size(); ++shard) {
+        for (std::size_t i = 0; i < shards[shard].index_in_shard.size(); ++i) {
+            shard_of_slot_[shards[shard].first_slot + i] = shard;
+        }
+    }
+    write_metadata(0);
+}
+
+uint64_t
+ArrayWriter::bytes_remaining() const
+{
+    if (lattice_.total_frames() == 0) {
+        return UINT64_MAX;
+    }
+    return lattice_.total_frames() * lattice_.frame_bytes() - bytes_accepted_;
+}
+
+std::size_t
+ArrayWriter::append(const uint8_t* data, std::size_t size)
+{
+    const std::size_t accepted = std::size_t(std::min<uint64_t>(size, bytes_remaining()));
+    const std::size_t frame_bytes = lattice_.frame_bytes();
+    std::size_t done = 0;
+    while (done < accepted) {
+        const std::size_t left = accepted - done;
+        if (partial_bytes_ == 0 && left >= frame_bytes) {
+            // The common case: a whole frame straight from the caller.
+            write_frame(data ? data + done : nullptr);
+            done += frame_bytes;
+            continue;
+        }
+        // A piece of a frame: gather it until the frame is complete.
+        if (!partial_frame_) {
+            partial_frame_.reset(new uint8_t[frame_bytes]);
+        }
+        const std::size_t take = std::min(frame_bytes - partial_bytes_, left);
+        if (data) {
+            std::memcpy(partial_frame_.get() + partial_bytes_, data + done, take);
+        } else {
+            std::memset(partial_frame_.get() + partial_bytes_, 0, take);
+        }
+        partial_bytes_ += take;
+        done += take;
+        if (partial_bytes_ == frame_bytes) {
+            partial_bytes_ = 0;
+            write_frame(partial_frame_.get());
+        }
+    }
+    bytes_accepted_ += accepted;
+    return accepted;
+}
+
+void
+ArrayWriter::write_frame(const uint8_t* frame)
+{
+    if (!current_) {
+        current_ = buffers_.acquire(); // waits while all buffers are in flight
+        current_layer_ = frames_written_ / lattice_.frames_per_layer();
+    }
+    scatter(frame, frames_written_);
+    ++frames_written_;
+    if (frames_written_ % lattice_.frames_per_layer() == 0 ||
+        frames_written_ == lattice_.total_frames()) {
+        submit_layer();
+    }
+}
+
+void
+ArrayWriter::scatter(const uint8_t* frame, uint64_t frame_number)
+{
+    const auto location = lattice_.locate(frame_number);
+    const std::size_t across = lattice_.chunks_across();
+    const std::size_t down = lattice_.chunks_down();
+    const std::size_t pixel = lattice_.bytes_per_pixel();
+    const std::size_t tile_row = lattice_.tile_width() * pixel;
+    const std::size_t frame_row = lattice_.frame_width() * pixel;
+    const uint64_t tile_height = lattice_.tile_height();
+
+    // Where this frame's tile starts in each chunk it touches.
+    thread_local std::vector<uint8_t*> tiles;
+    tiles.resize(down * across);
+    for (std::size_t i = 0; i < down * across; ++i) {
+        tiles[i] = current_->chunk(lattice_.slot_of(location.first_chunk + i)) +
+                   location.offset_in_chunk;
+    }
+
+    // Row by row through the frame (the caller's memory is read in order),
+    // each row cut into its chunks' tile rows.
+    const uint64_t height = lattice_.frame_height();
+    for (uint64_t y = 0; y < height; ++y) {
+        uint8_t* const* row_tiles = tiles.data() + (y / tile_height) * across;
+        const std::size_t offset_in_tile = (y % tile_height) * tile_row;
+        const uint8_t* source = frame ? frame + y * frame_row : nullptr;
+        for (std::size_t x = 0; x < across; ++x) {
+            const std::size_t start = x * tile_row;
+            const std::size_t width = std::min(tile_row, frame_row - start);
+            uint8_t* target = row_tiles[x] + offset_in_tile;
+            if (source) {
+                std::memcpy(target, source + start, width);
+            } else {
+                std::memset(target, 0, width);
+            }
+        }
+    }
+}
+
+void
+ArrayWriter::submit_layer()
+{
+    // Frames this layer never got (the stream stopped, or the array ends
+    // mid-chunk) must read as zeros, not as an earlier layer's pixels.
+    const uint64_t layer_end = (current_layer_ + 1) * lattice_.frames_per_layer();
+    for (uint64_t frame = frames_written_; frame < layer_end; ++frame) {
+        scatter(nullptr, frame);
+    }
+
+    auto flush = std::make_shared<LayerFlush>();
+    flush->buffer = current_;
+    flush->layer = current_layer_;
+    const std::size_t shard_count = lattice_.shards().size();
+    flush->chunks_pending.reset(new std::atomic<std::size_t>[shard_count]);
+    for (std::size_t shard = 0; shard < shard_count; ++shard) {
+        flush->files.push_back(shard_file(current_layer_, shard));
+        flush->chunks_pending[shard] = lattice_.shards()[shard].index_in_shard.size();
+    }
+    flush->shards_pending = shard_count;
+    current_ = nullptr;
+
+    if (compressor_) {
+        for (std::size_t slot = 0; slot < lattice_.slot_count(); ++slot) {
+            pool_.submit([this, flush, slot] { compress_chunk(flush, slot); });
+        }
+    } else {
+        for (std::size_t shard = 0; shard < shard_count; ++shard) {
+            pool_.submit([this, flush, shard] { write_shard(flush, shard); });
+        }
+    }
+}
+
+std::shared_ptr<ShardFile>
+ArrayWriter::shard_file(uint64_t layer, std::size_t shard)
+{
+    const uint64_t layers_per_shard = lattice_.layers_per_shard();
+    const uint64_t group = layer / layers_per_shard;
+    if (group != shard_group_) {
+        // A new row of shards. The previous row's files stay alive in the
+        // jobs still writing them and close themselves after their last
+        // layer, which was submitted before this one.
+        uint64_t expected_layers = layers_per_shard;
+        if (lattice_.total_layers() > 0) {
+            expected_layers = std::min(layers_per_shard,
+                                       lattice_.total_layers() - group * layers_per_shard);
+        }
+        const bool sharded = spec_.version == ZarrVersion_3;
+        files_.clear();
+        for (std::size_t i = 0; i < lattice_.shards().size(); ++i) {
+            std::string key = key_prefix_ + (sharded ? "c" : "");
+            for (const uint64_t coordinate : lattice_.shard_key_coordinates(layer, i)) {
+                if (!key.empty() && key.back() != '/') {
+                    key += '/';
+                }
+                key += std::to_string(coordinate);
+            }
+            files_.push_back(std::make_shared<ShardFile>(
+              store_, key, sharded ? lattice_.chunks_per_shard() : 0, expected_layers));
+        }
+        shard_group_ = group;
+    }
+    return files_[shard];
+}
+
+void
+ArrayWriter::compress_chunk(const std::shared_ptr<LayerFlush>& flush, std::size_t slot)
+{
+    recording_failures(errors_, [&] {
+        LayerBuffer& buffer = *flush->buffer;
+        buffer.compressed_size(slot) = compressor_->compress(buffer.chunk(slot),
+                                                             lattice_.chunk_bytes(),
+                                                             buffer.compressed(slot),
+                                                             buffer.compressed_slot_bytes());
+    });
+    const std::size_t shard = shard_of_slot_[slot];
+    if (flush->chunks_pending[shard].fetch_sub(1) == 1) {
+        write_shard(flush, shard);
+    }
+}
+
+void
+ArrayWriter::write_shard(const std::shared_ptr<LayerFlush>& flush, std::size_t shard)
+{
+    recording_failures(errors_, [&] {
+        const auto& slots = lattice_.shards()[shard];
+        const std::size_t layer_in_shard = flush->layer % lattice_.layers_per_shard();
+        const std::size_t first_index = layer_in_shard * lattice_.chunks_per_shard_layer();
+        LayerBuffer& buffer = *flush->buffer;
+
+        std::vector<ShardFile::Chunk> chunks;
+        chunks.reserve(slots.index_in_shard.size());
+        for (std::size_t i = 0; i < slots.index_in_shard.size(); ++i) {
+            const std::size_t slot = slots.first_slot + i;
+            const ByteSpan bytes =
+              compressor_ ? ByteSpan{ buffer.compressed(slot), buffer.compressed_size(slot) }
+                          : ByteSpan{ buffer.chunk(slot), lattice_.chunk_bytes() };
+            chunks.push_back({ first_index + slots.index_in_shard[i], bytes });
+        }
+        flush->files[shard]->write_layer(chunks);
+    });
+    if (flush->shards_pending.fetch_sub(1) == 1) {
+        complete_layer(*flush);
+    }
+}
+
+void
+ArrayWriter::complete_layer(const LayerFlush& flush)
+{
+    buffers_.release(flush.buffer);
+    // Publish the new extent, so a reader (or a crash) sees every complete
+    // layer. The final shape is written by finish().
+    recording_failures(errors_, [&] {
+        uint64_t rows = (flush.layer + 1) * spec_.dimensions.front().chunk;
+        if (lattice_.total_frames() > 0) {
+            rows = std::min(rows, uint64_t(spec_.dimensions.front().size));
+        }
+        std::lock_guard lock(metadata_mutex_);
+        if (rows > rows_on_disk_) {
+            rows_on_disk_ = rows;
+            write_metadata(rows);
+        }
+    });
+}
+
+void
+ArrayWriter::flush()
+{
+    if (partial_bytes_ > 0) {
+        log_warning("array '",
+                    spec_.key,
+                    "': the last frame is incomplete (",
+                    partial_bytes_,
+                    " of ",
+                    lattice_.frame_bytes(),
+                    " bytes); it is written padded with zeros");
+        std::memset(partial_frame_.get() + partial_bytes_,
+                    0,
+                    lattice_.frame_bytes() - partial_bytes_);
+        partial_bytes_ = 0;
+        write_frame(partial_frame_.get());
+    }
+    if (current_) {
+        submit_layer();
+    }
+}
+
+void
+ArrayWriter::finish()
+{
+    for (const auto& file : files_) {
+        recording_failures(errors_, [&] { file->finish(); });
+    }
+    files_.clear();
+    recording_failures(errors_, [&] {
+        std::lock_guard lock(metadata_mutex_);
+        rows_on_disk_ = rows_written();
+        write_metadata(rows_on_disk_);
+    });
+    if (buffers_.wait_count() > 0) {
+        log_info("array '",
+                 spec_.key,
+                 "': append waited ",
+                 buffers_.wait_count(),
+                 " times (",
+                 buffers_.time_waited().count() / 1000000,
+                 " ms) for storage to catch up");
+    }
+}
+
+uint64_t
+ArrayWriter::rows_written() const
+{
+    const uint64_t per_row = lattice_.frames_per_row();
+    return (frames_written_ + per_row - 1) / per_row;
+}
+
+std::vector<uint64_t>
+ArrayWriter::shape(uint64_t rows) const
+{
+    std::vector<uint64_t> shape;
+    for (const auto& dimension : spec_.dimensions) {
+        shape.push_back(dimension.size);
+    }
+    if (spec_.dimensions.size() > 2) {
+        shape.front() = rows;
+    }
+    return shape;
+}
+
+void
+ArrayWriter::write_metadata(uint64_t rows)
+{
+    if (spec_.version == ZarrVersion_3) {
+        store_.write_object(
+          key_prefix_ + "zarr.json",
+          ArrayMetadata::v3_document(spec_, shape(rows), attributes_).dump(4));
+    } else {
+        store_.write_object(key_prefix_ + ".zarray",
+                            ArrayMetadata::v2_document(spec_, shape(rows)).dump(4));
+        store_.write_object(key_prefix_ + ".zattrs", attributes_.dump(4));
+    }
+}
+
+void
+ArrayWriter::set_attributes(const ArrayMetadata::Json& attributes)
+{
+    std::lock_guard lock(metadata_mutex_);
+    attributes_ = attributes;
+    write_metadata(rows_on_disk_);
+}
+
+ArrayMetadata::Json
+ArrayWriter::attributes() const
+{
+    std::lock_guard lock(metadata_mutex_);
+    return attributes_;
+}
+
+std::size_t
+ArrayWriter::memory_in_use() const
+{
+    return buffers_.bytes_allocated() + (partial_frame_ ? lattice_.frame_bytes() : 0);
+}
+
+std::size_t
+ArrayWriter::estimate_memory(const ArraySpec& spec)
+{
+    const ChunkLattice lattice(spec);
+    const auto compressor = make_compressor(spec);
+    const std::size_t layer =
+      lattice.slot_count() *
+      (lattice.chunk_bytes() + compressed_slot_bytes(compressor.get(), lattice));
+    return kLayerBuffers * layer + lattice.frame_bytes();
+}
+
+} // namespace zarr

@@ -1,0 +1,51 @@
+#pragma once
+
+#include "array/LayerBuffer.hpp"
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+namespace zarr {
+
+/// A fixed number of LayerBuffers, created on first need. When all are in
+/// use, acquire() waits until a writer job releases one: this is the
+/// stream's back-pressure, and what bounds its memory.
+class LayerBufferPool
+{
+  public:
+    LayerBufferPool(std::size_t capacity,
+                    std::size_t slot_count,
+                    std::size_t chunk_bytes,
+                    std::size_t compressed_slot_bytes);
+
+    LayerBuffer* acquire();
+    void release(LayerBuffer* buffer);
+
+    /// Bytes held by the buffers created so far.
+    std::size_t bytes_allocated() const;
+    /// What the pool can ever hold.
+    std::size_t bytes_capacity() const;
+
+    /// How often, and for how long in total, acquire() had to wait.
+    std::size_t wait_count() const;
+    std::chrono::nanoseconds time_waited() const;
+
+  private:
+    std::size_t capacity_;
+    std::size_t slot_count_;
+    std::size_t chunk_bytes_;
+    std::size_t compressed_slot_bytes_;
+
+    mutable std::mutex mutex_;
+    std::condition_variable released_;
+    std::vector<std::unique_ptr<LayerBuffer>> buffers_;
+    std::vector<LayerBuffer*> free_;
+    std::size_t wait_count_ = 0;
+    std::chrono::nanoseconds time_waited_{ 0 };
+};
+
+} // namespace zarr

@@ -1,0 +1,54 @@
+#include "codec/BloscCompressor.hpp"
+
+#include "util/ZarrError.hpp"
+
+#include <blosc.h>
+
+namespace zarr {
+
+BloscCompressor::BloscCompressor(std::string codec_name,
+                                 int level,
+                                 int shuffle,
+                                 std::size_t item_size)
+  : codec_name_(std::move(codec_name))
+  , level_(level)
+  , shuffle_(shuffle)
+  , item_size_(item_size)
+{
+}
+
+std::size_t
+BloscCompressor::max_compressed_size(std::size_t input_bytes) const
+{
+    return input_bytes + BLOSC_MAX_OVERHEAD;
+}
+
+std::size_t
+BloscCompressor::compress(const uint8_t* input,
+                          std::size_t size,
+                          uint8_t* output,
+                          std::size_t capacity) const
+{
+    const int written = blosc_compress_ctx(level_,
+                                           shuffle_,
+                                           item_size_,
+                                           size,
+                                           input,
+                                           output,
+                                           capacity,
+                                           codec_name_.c_str(),
+                                           0, // automatic block size
+                                           1);
+    if (written <= 0) {
+        fail(ZarrStatusCode_CompressionError,
+             "blosc (",
+             codec_name_,
+             ") failed to compress a chunk of ",
+             size,
+             " bytes: code ",
+             written);
+    }
+    return std::size_t(written);
+}
+
+} // namespace zarr

@@ -1,0 +1,29 @@
+#include "codec/ChunkCompressor.hpp"
+
+#include "codec/BloscCompressor.hpp"
+#include "codec/ZstdCompressor.hpp"
+#include "util/ZarrError.hpp"
+
+namespace zarr {
+
+std::unique_ptr<ChunkCompressor>
+ChunkCompressor::create(const CompressionSpec& spec, std::size_t item_size)
+{
+    switch (spec.codec) {
+        case ZarrCompressionCodec_BloscLZ4:
+            return std::make_unique<BloscCompressor>(
+              "lz4", spec.level, spec.shuffle, item_size);
+        case ZarrCompressionCodec_BloscZstd:
+            return std::make_unique<BloscCompressor>(
+              "zstd", spec.level, spec.shuffle, item_size);
+        case ZarrCompressionCodec_Zstd:
+            return std::make_unique<ZstdCompressor>(spec.level);
+        default:
+            fail(ZarrStatusCode_InvalidSettings,
+                 "compression codec ",
+                 int(spec.codec),
+                 " has no compressor");
+    }
+}
+
+} // namespace zarr

@@ -1,0 +1,32 @@
+#pragma once
+
+#include "store/Store.hpp"
+
+#include <filesystem>
+#include <mutex>
+#include <set>
+
+namespace zarr {
+
+/// A store in a local directory: each key is a file below `root`.
+class FileSystemStore final : public Store
+{
+  public:
+    explicit FileSystemStore(std::filesystem::path root);
+
+    std::unique_ptr<Sink> open_sink(const std::string& key) override;
+    void write_object(const std::string& key, std::string_view content) override;
+    std::optional<std::string> read_object(const std::string& key) override;
+    bool exists(const std::string& key) override;
+    void flush_to_storage() override;
+
+  private:
+    std::filesystem::path path_of(const std::string& key) const;
+    void make_parent_directories(const std::filesystem::path& path);
+
+    std::filesystem::path root_;
+    std::mutex directories_mutex_;
+    std::set<std::filesystem::path> made_directories_; // saves a syscall per chunk
+};
+
+} // namespace zarr

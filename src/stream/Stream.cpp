@@ -1,0 +1,339 @@
+#include "stream/Stream.hpp"
+
+#include "format/ArrayMetadata.hpp"
+#include "store/FileSystemStore.hpp"
+#include "util/Logger.hpp"
+
+#include <filesystem>
+#include <set>
+
+namespace fs = std::filesystem;
+
+namespace zarr {
+namespace {
+
+using Json = ArrayMetadata::Json;
+
+/// "a/b/c" -> {"a", "a/b"}: the groups above a key.
+std::vector<std::string>
+ancestors(const std::string& key)
+{
+    std::vector<std::string> groups;
+    for (std::size_t slash = key.find('/'); slash != std::string::npos;
+         slash = key.find('/', slash + 1)) {
+        groups.push_back(key.substr(0, slash));
+    }
+    return groups;
+}
+
+std::string
+prefix(const std::string& key)
+{
+    return key.empty() ? "" : key + "/";
+}
+
+std::string
+describe(const std::string& key)
+{
+    return key.empty() ? "the store root" : "'" + key + "'";
+}
+
+/// What node exists at `key` in the store: "array", "group" or "".
+std::string
+node_at(Store& store, const std::string& key, ZarrVersion version)
+{
+    if (version == ZarrVersion_2) {
+        if (store.exists(prefix(key) + ".zarray")) {
+            return "array";
+        }
+        return store.exists(prefix(key) + ".zgroup") ? "group" : "";
+    }
+    const auto document = store.read_object(prefix(key) + "zarr.json");
+    if (!document) {
+        return "";
+    }
+    const Json metadata = Json::parse(*document, nullptr, false);
+    if (metadata.is_object() && metadata.contains("node_type") &&
+        metadata["node_type"].is_string()) {
+        return metadata["node_type"].get<std::string>();
+    }
+    return "unknown";
+}
+
+} // namespace
+
+Stream::Stream(StreamSpec spec)
+  : spec_(std::move(spec))
+  , store_(std::make_unique<FileSystemStore>(spec_.store_path))
+{
+    prepare_store();
+    write_groups();
+    pool_ = std::make_unique<ThreadPool>(spec_.thread_count);
+    for (const auto& array : spec_.arrays) {
+        arrays_.push_back(
+          std::make_unique<ArrayWriter>(array, *store_, *pool_, errors_));
+    }
+    log_debug("stream to '",
+              spec_.store_path,
+              "' open: ",
+              arrays_.size(),
+              " array(s), ",
+              pool_->thread_count(),
+              " worker thread(s)");
+}
+
+Stream::~Stream()
+{
+    try {
+        close();
+    } catch (const std::exception& error) {
+        log_error("closing the stream to '", spec_.store_path, "' failed: ", error.what());
+    }
+}
+
+void
+Stream::prepare_store()
+{
+    const fs::path root(spec_.store_path);
+    std::error_code error;
+    if (spec_.overwrite && fs::exists(root, error)) {
+        fs::remove_all(root, error);
+        if (error) {
+            fail(ZarrStatusCode_IOError,
+                 "cannot remove the existing store '",
+                 spec_.store_path,
+                 "' (overwrite is true): ",
+                 error.message());
+        }
+    }
+
+    // Refuse before creating anything: an existing node must not be
+    // replaced by an array, nor an array by a group.
+    if (!spec_.overwrite) {
+        for (const auto& array : spec_.arrays) {
+            const std::string existing = node_at(*store_, array.key, spec_.version);
+            if (!existing.empty()) {
+                fail(ZarrStatusCode_WillNotOverwrite,
+                     "an ",
+                     existing == "array" ? "array" : "existing node (" + existing + ")",
+                     " is already at ",
+                     describe(array.key),
+                     " in '",
+                     spec_.store_path,
+                     "'; set overwrite to replace the whole store, or choose another output_key");
+            }
+            for (const auto& group : ancestors(array.key)) {
+                if (node_at(*store_, group, spec_.version) == "array") {
+                    fail(ZarrStatusCode_WillNotOverwrite,
+                         "cannot create output_key '",
+                         array.key,
+                         "': '",
+                         group,
+                         "' is an existing array in '",
+                         spec_.store_path,
+                         "'");
+                }
+            }
+        }
+    }
+
+    fs::create_directories(root, error);
+    if (error || !fs::is_directory(root)) {
+        fail(ZarrStatusCode_IOError,
+             "cannot create the store directory '",
+             spec_.store_path,
+             "': ",
+             error ? error.message() : "a file is in the way");
+    }
+}
+
+void
+Stream::write_groups()
+{
+    std::set<std::string> groups;
+    bool array_at_root = false;
+    for (const auto& array : spec_.arrays) {
+        array_at_root = array_at_root || array.key.empty();
+        for (const auto& group : ancestors(array.key)) {
+            groups.insert(group);
+        }
+    }
+    if (!array_at_root) {
+        groups.insert("");
+    }
+    // Existing groups are kept as they are, attributes and all.
+    for (const auto& group : groups) {
+        if (spec_.version == ZarrVersion_3) {
+            const std::string key = prefix(group) + "zarr.json";
+            if (!store_->exists(key)) {
+                store_->write_object(
+                  key, ArrayMetadata::v3_group_document(Json::object()).dump(4));
+            }
+        } else {
+            const std::string key = prefix(group) + ".zgroup";
+            if (!store_->exists(key)) {
+                store_->write_object(key, ArrayMetadata::v2_group_document().dump(4));
+                store_->write_object(prefix(group) + ".zattrs", "{}");
+            }
+        }
+    }
+}
+
+ArrayWriter&
+Stream::array_for(const char* key)
+{
+    std::string wanted = key ? key : "";
+    while (!wanted.empty() && wanted.front() == '/') {
+        wanted.erase(0, 1);
+    }
+    while (!wanted.empty() && wanted.back() == '/') {
+        wanted.pop_back();
+    }
+    for (const auto& array : arrays_) {
+        if (array->spec().key == wanted) {
+            return *array;
+        }
+    }
+    if (wanted.empty() && arrays_.size() == 1) {
+        return *arrays_.front();
+    }
+    std::string keys;
+    for (const auto& array : arrays_) {
+        keys += (keys.empty() ? "'" : ", '") + array->spec().key + "'";
+    }
+    if (wanted.empty()) {
+        fail(ZarrStatusCode_KeyNotFound,
+             "this stream has ",
+             arrays_.size(),
+             " arrays, so a key is required: one of ",
+             keys);
+    }
+    fail(ZarrStatusCode_KeyNotFound,
+         "no array has the key '",
+         wanted,
+         "'; this stream's arrays are ",
+         keys);
+}
+
+void
+Stream::append(const char* key,
+               const void* data,
+               std::size_t bytes,
+               std::size_t& accepted)
+{
+    accepted = 0;
+    if (closed_) {
+        fail(ZarrStatusCode_InvalidArgument, "the stream is closed");
+    }
+    errors_.rethrow(); // a failed write stops the stream
+    ArrayWriter& array = array_for(key);
+    accepted = array.append(static_cast<const uint8_t*>(data), bytes);
+    if (accepted < bytes) {
+        fail(ZarrStatusCode_WriteOutOfBounds,
+             "array ",
+             describe(array.spec().key),
+             " is full (its first dimension '",
+             array.spec().dimensions.front().name,
+             "' has size ",
+             array.spec().dimensions.front().size,
+             "): accepted ",
+             accepted,
+             " of ",
+             bytes,
+             " bytes; everything before is kept");
+    }
+}
+
+void
+Stream::write_custom_metadata(const char* array_key,
+                              const char* metadata_key,
+                              const char* metadata)
+{
+    if (closed_) {
+        fail(ZarrStatusCode_InvalidArgument, "the stream is closed");
+    }
+    if (!metadata) {
+        fail(ZarrStatusCode_InvalidArgument, "custom metadata is NULL");
+    }
+    ArrayWriter& array = array_for(array_key);
+    const Json value = Json::parse(metadata, nullptr, false);
+    if (value.is_discarded()) {
+        fail(ZarrStatusCode_InvalidArgument,
+             "custom metadata is not valid JSON: '",
+             std::string(metadata).substr(0, 80),
+             "'");
+    }
+    const std::string under = metadata_key ? metadata_key : "";
+    Json attributes = array.attributes();
+    if (under.empty()) {
+        if (!value.is_object()) {
+            fail(ZarrStatusCode_InvalidArgument,
+                 "custom metadata must be a JSON object when metadata_key is "
+                 "empty (it is merged into the attributes), not ",
+                 value.type_name());
+        }
+        if (value.contains("ome")) {
+            fail(ZarrStatusCode_InvalidArgument,
+                 "custom metadata may not set the attribute 'ome': it is "
+                 "reserved for OME-NGFF metadata");
+        }
+        for (const auto& [name, item] : value.items()) {
+            attributes[name] = item;
+        }
+    } else {
+        if (under == "ome") {
+            fail(ZarrStatusCode_InvalidArgument,
+                 "metadata_key 'ome' is reserved for OME-NGFF metadata");
+        }
+        attributes[under] = value;
+    }
+    array.set_attributes(attributes);
+}
+
+std::size_t
+Stream::memory_in_use() const
+{
+    std::size_t bytes = 0;
+    for (const auto& array : arrays_) {
+        bytes += array->memory_in_use();
+    }
+    return bytes;
+}
+
+void
+Stream::close()
+{
+    if (closed_) {
+        return;
+    }
+    closed_ = true;
+    for (const auto& array : arrays_) {
+        try {
+            array->flush();
+        } catch (const ZarrError& error) {
+            errors_.record(error);
+        }
+    }
+    pool_->wait_idle();
+    for (const auto& array : arrays_) {
+        array->finish();
+    }
+    try {
+        store_->flush_to_storage();
+    } catch (const ZarrError& error) {
+        errors_.record(error);
+    }
+    errors_.rethrow();
+}
+
+std::size_t
+Stream::estimate_memory(const StreamSpec& spec)
+{
+    std::size_t bytes = 0;
+    for (const auto& array : spec.arrays) {
+        bytes += ArrayWriter::estimate_memory(array);
+    }
+    return bytes;
+}
+
+} // namespace zarr

@@ -1,0 +1,33 @@
+#include "util/FirstError.hpp"
+
+#include "util/Logger.hpp"
+
+namespace zarr {
+
+void
+FirstError::record(const ZarrError& error)
+{
+    log_error(error.what());
+    std::lock_guard lock(mutex_);
+    if (!error_) {
+        error_ = error;
+    }
+}
+
+void
+FirstError::rethrow() const
+{
+    std::lock_guard lock(mutex_);
+    if (error_) {
+        throw *error_;
+    }
+}
+
+bool
+FirstError::empty() const
+{
+    std::lock_guard lock(mutex_);
+    return !error_;
+}
+
+} // namespace zarr

@@ -1,0 +1,59 @@
+#pragma once
+
+#include "acquire.zarr.h"
+#include "util/ZarrError.hpp"
+
+#include <string>
+
+namespace zarr {
+
+/// Process-wide logging: lines go to stderr with a timestamp and level, and
+/// to an optional callback (the Python module routes them to `logging`).
+class Logger
+{
+  public:
+    static void set_level(ZarrLogLevel level);
+    static ZarrLogLevel level();
+    static void set_callback(ZarrLogCallback callback, void* user_data);
+    static bool enabled(ZarrLogLevel level);
+    static void write(ZarrLogLevel level, const std::string& message);
+};
+
+template<typename... Parts>
+void
+log(ZarrLogLevel level, const Parts&... parts)
+{
+    if (Logger::enabled(level)) {
+        Logger::write(level, concat(parts...));
+    }
+}
+
+template<typename... Parts>
+void
+log_debug(const Parts&... parts)
+{
+    log(ZarrLogLevel_Debug, parts...);
+}
+
+template<typename... Parts>
+void
+log_info(const Parts&... parts)
+{
+    log(ZarrLogLevel_Info, parts...);
+}
+
+template<typename... Parts>
+void
+log_warning(const Parts&... parts)
+{
+    log(ZarrLogLevel_Warning, parts...);
+}
+
+template<typename... Parts>
+void
+log_error(const Parts&... parts)
+{
+    log(ZarrLogLevel_Error, parts...);
+}
+
+} // namespace zarr

@@ -1,0 +1,67 @@
+#include "util/ThreadPool.hpp"
+
+namespace zarr {
+
+ThreadPool::ThreadPool(std::size_t thread_count)
+{
+    if (thread_count == 0) {
+        thread_count = 1;
+    }
+    workers_.reserve(thread_count);
+    for (std::size_t i = 0; i < thread_count; ++i) {
+        workers_.emplace_back([this] { work(); });
+    }
+}
+
+ThreadPool::~ThreadPool()
+{
+    {
+        std::lock_guard lock(mutex_);
+        stopping_ = true;
+    }
+    job_ready_.notify_all();
+    for (auto& worker : workers_) {
+        worker.join();
+    }
+}
+
+void
+ThreadPool::submit(std::function<void()> job)
+{
+    {
+        std::lock_guard lock(mutex_);
+        jobs_.push_back(std::move(job));
+    }
+    job_ready_.notify_one();
+}
+
+void
+ThreadPool::wait_idle()
+{
+    std::unique_lock lock(mutex_);
+    idle_.wait(lock, [this] { return jobs_.empty() && running_ == 0; });
+}
+
+void
+ThreadPool::work()
+{
+    std::unique_lock lock(mutex_);
+    while (true) {
+        job_ready_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+        if (jobs_.empty()) {
+            return; // stopping, and nothing left to do
+        }
+        auto job = std::move(jobs_.front());
+        jobs_.pop_front();
+        ++running_;
+        lock.unlock();
+        job();
+        lock.lock();
+        --running_;
+        if (jobs_.empty() && running_ == 0) {
+            idle_.notify_all();
+        }
+    }
+}
+
+} // namespace zarr
