@@ -37,10 +37,16 @@ recording_failures(FirstError& errors, Job&& job)
     }
 }
 
-std::size_t
-compressed_slot_bytes(const ChunkCompressor* compressor, const ChunkLattice& lattice)
+/// Each worker compresses into its own scratch buffer, reused chunk after
+/// chunk, and writes from there: no per-layer output area is needed.
+uint8_t*
+compression_scratch(std::size_t bytes)
 {
-    return compressor ? compressor->max_compressed_size(lattice.chunk_bytes()) : 0;
+    thread_local std::vector<uint8_t> scratch;
+    if (scratch.size() < bytes) {
+        scratch.resize(bytes);
+    }
+    return scratch.data();
 }
 
 std::unique_ptr<ChunkCompressor>
@@ -65,10 +71,7 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
   , errors_(errors)
   , compressor_(make_compressor(spec_))
   , key_prefix_(spec_.key.empty() ? "" : spec_.key + "/")
-  , buffers_(kLayerBuffers,
-             lattice_.slot_count(),
-             lattice_.chunk_bytes(),
-             compressed_slot_bytes(compressor_.get(), lattice_))
+  , buffers_(kLayerBuffers, lattice_.slot_count(), lattice_.chunk_bytes())
 {
     shard_of_slot_.resize(lattice_.slot_count());
     const auto& shards = lattice_.shards();
@@ -243,19 +246,31 @@ ArrayWriter::shard_file(uint64_t layer, std::size_t shard)
     return files_[shard];
 }
 
+std::size_t
+ArrayWriter::index_in_shard(uint64_t layer, std::size_t slot) const
+{
+    const auto& shard = lattice_.shards()[shard_of_slot_[slot]];
+    const std::size_t layer_in_shard = layer % lattice_.layers_per_shard();
+    return layer_in_shard * lattice_.chunks_per_shard_layer() +
+           shard.index_in_shard[slot - shard.first_slot];
+}
+
 void
 ArrayWriter::compress_chunk(const std::shared_ptr<LayerFlush>& flush, std::size_t slot)
 {
-    recording_failures(errors_, [&] {
-        LayerBuffer& buffer = *flush->buffer;
-        buffer.compressed_size(slot) = compressor_->compress(buffer.chunk(slot),
-                                                             lattice_.chunk_bytes(),
-                                                             buffer.compressed(slot),
-                                                             buffer.compressed_slot_bytes());
-    });
     const std::size_t shard = shard_of_slot_[slot];
+    recording_failures(errors_, [&] {
+        const std::size_t capacity = compressor_->max_compressed_size(lattice_.chunk_bytes());
+        uint8_t* output = compression_scratch(capacity);
+        const std::size_t size = compressor_->compress(
+          flush->buffer->chunk(slot), lattice_.chunk_bytes(), output, capacity);
+        ShardFile& file = *flush->files[shard];
+        const ShardFile::Chunk chunk{ index_in_shard(flush->layer, slot), size };
+        const ByteSpan bytes{ output, size };
+        file.write(file.reserve(std::span(&chunk, 1)), std::span(&bytes, 1));
+    });
     if (flush->chunks_pending[shard].fetch_sub(1) == 1) {
-        write_shard(flush, shard);
+        shard_written(flush, shard);
     }
 }
 
@@ -263,22 +278,26 @@ void
 ArrayWriter::write_shard(const std::shared_ptr<LayerFlush>& flush, std::size_t shard)
 {
     recording_failures(errors_, [&] {
+        // Uncompressed: the shard's chunks are contiguous in the layer
+        // buffer and go to disk in one write.
         const auto& slots = lattice_.shards()[shard];
-        const std::size_t layer_in_shard = flush->layer % lattice_.layers_per_shard();
-        const std::size_t first_index = layer_in_shard * lattice_.chunks_per_shard_layer();
-        LayerBuffer& buffer = *flush->buffer;
-
         std::vector<ShardFile::Chunk> chunks;
-        chunks.reserve(slots.index_in_shard.size());
         for (std::size_t i = 0; i < slots.index_in_shard.size(); ++i) {
-            const std::size_t slot = slots.first_slot + i;
-            const ByteSpan bytes =
-              compressor_ ? ByteSpan{ buffer.compressed(slot), buffer.compressed_size(slot) }
-                          : ByteSpan{ buffer.chunk(slot), lattice_.chunk_bytes() };
-            chunks.push_back({ first_index + slots.index_in_shard[i], bytes });
+            chunks.push_back({ index_in_shard(flush->layer, slots.first_slot + i),
+                               lattice_.chunk_bytes() });
         }
-        flush->files[shard]->write_layer(chunks);
+        const ByteSpan bytes{ flush->buffer->chunk(slots.first_slot),
+                              chunks.size() * lattice_.chunk_bytes() };
+        ShardFile& file = *flush->files[shard];
+        file.write(file.reserve(chunks), std::span(&bytes, 1));
     });
+    shard_written(flush, shard);
+}
+
+void
+ArrayWriter::shard_written(const std::shared_ptr<LayerFlush>& flush, std::size_t shard)
+{
+    recording_failures(errors_, [&] { flush->files[shard]->layer_written(); });
     if (flush->shards_pending.fetch_sub(1) == 1) {
         complete_layer(*flush);
     }
@@ -400,18 +419,23 @@ ArrayWriter::attributes() const
 std::size_t
 ArrayWriter::memory_in_use() const
 {
-    return buffers_.bytes_allocated() + (partial_frame_ ? lattice_.frame_bytes() : 0);
+    const std::size_t buffers = buffers_.bytes_allocated();
+    const std::size_t scratch =
+      compressor_ && buffers > 0
+        ? pool_.thread_count() * compressor_->max_compressed_size(lattice_.chunk_bytes())
+        : 0;
+    return buffers + scratch + (partial_frame_ ? lattice_.frame_bytes() : 0);
 }
 
 std::size_t
-ArrayWriter::estimate_memory(const ArraySpec& spec)
+ArrayWriter::estimate_memory(const ArraySpec& spec, std::size_t thread_count)
 {
     const ChunkLattice lattice(spec);
     const auto compressor = make_compressor(spec);
-    const std::size_t layer =
-      lattice.slot_count() *
-      (lattice.chunk_bytes() + compressed_slot_bytes(compressor.get(), lattice));
-    return kLayerBuffers * layer + lattice.frame_bytes();
+    const std::size_t scratch =
+      compressor ? thread_count * compressor->max_compressed_size(lattice.chunk_bytes()) : 0;
+    return kLayerBuffers * lattice.slot_count() * lattice.chunk_bytes() +
+           lattice.frame_bytes() + scratch;
 }
 
 } // namespace zarr

@@ -20,9 +20,10 @@ namespace zarr {
 ///
 /// append() runs on the caller's thread and copies each frame once, straight
 /// into the chunk tiles of the current layer buffer. A full layer is handed
-/// to the thread pool: one job per chunk compresses it (if the array is
-/// compressed), and the job finishing a shard's last chunk writes the whole
-/// shard in one gathered write. The layer buffer then returns to the pool.
+/// to the thread pool: uncompressed, one job per shard writes the shard's
+/// contiguous chunks in one write; compressed, one job per chunk compresses
+/// it into the worker's scratch and writes it into its shard. Once every
+/// shard of the layer is written the buffer returns to the pool.
 class ArrayWriter
 {
   public:
@@ -56,7 +57,9 @@ class ArrayWriter
     std::size_t memory_in_use() const;
 
     /// The most memory an array with this spec will hold.
-    static std::size_t estimate_memory(const ArraySpec& spec);
+    /// The most memory an array with this spec will hold, written by
+    /// `thread_count` workers.
+    static std::size_t estimate_memory(const ArraySpec& spec, std::size_t thread_count);
 
   private:
     struct LayerFlush;
@@ -67,6 +70,8 @@ class ArrayWriter
     std::shared_ptr<ShardFile> shard_file(uint64_t layer, std::size_t shard);
     void compress_chunk(const std::shared_ptr<LayerFlush>& flush, std::size_t slot);
     void write_shard(const std::shared_ptr<LayerFlush>& flush, std::size_t shard);
+    void shard_written(const std::shared_ptr<LayerFlush>& flush, std::size_t shard);
+    std::size_t index_in_shard(uint64_t layer, std::size_t slot) const;
     void complete_layer(const LayerFlush& flush);
     void write_metadata(uint64_t rows);
     std::vector<uint64_t> shape(uint64_t rows) const;

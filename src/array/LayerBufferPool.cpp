@@ -4,12 +4,10 @@ namespace zarr {
 
 LayerBufferPool::LayerBufferPool(std::size_t capacity,
                                  std::size_t slot_count,
-                                 std::size_t chunk_bytes,
-                                 std::size_t compressed_slot_bytes)
+                                 std::size_t chunk_bytes)
   : capacity_(capacity)
   , slot_count_(slot_count)
   , chunk_bytes_(chunk_bytes)
-  , compressed_slot_bytes_(compressed_slot_bytes)
 {
 }
 
@@ -18,8 +16,7 @@ LayerBufferPool::acquire()
 {
     std::unique_lock lock(mutex_);
     if (free_.empty() && buffers_.size() < capacity_) {
-        buffers_.push_back(std::make_unique<LayerBuffer>(
-          slot_count_, chunk_bytes_, compressed_slot_bytes_));
+        buffers_.push_back(std::make_unique<LayerBuffer>(slot_count_, chunk_bytes_));
         return buffers_.back().get();
     }
     if (free_.empty()) {
@@ -47,13 +44,13 @@ std::size_t
 LayerBufferPool::bytes_allocated() const
 {
     std::lock_guard lock(mutex_);
-    return buffers_.size() * slot_count_ * (chunk_bytes_ + compressed_slot_bytes_);
+    return buffers_.size() * slot_count_ * chunk_bytes_;
 }
 
 std::size_t
 LayerBufferPool::bytes_capacity() const
 {
-    return capacity_ * slot_count_ * (chunk_bytes_ + compressed_slot_bytes_);
+    return capacity_ * slot_count_ * chunk_bytes_;
 }
 
 std::size_t

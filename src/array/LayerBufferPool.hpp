@@ -19,8 +19,7 @@ class LayerBufferPool
   public:
     LayerBufferPool(std::size_t capacity,
                     std::size_t slot_count,
-                    std::size_t chunk_bytes,
-                    std::size_t compressed_slot_bytes);
+                    std::size_t chunk_bytes);
 
     LayerBuffer* acquire();
     void release(LayerBuffer* buffer);
@@ -38,7 +37,6 @@ class LayerBufferPool
     std::size_t capacity_;
     std::size_t slot_count_;
     std::size_t chunk_bytes_;
-    std::size_t compressed_slot_bytes_;
 
     mutable std::mutex mutex_;
     std::condition_variable released_;

@@ -19,8 +19,8 @@ ShardFile::ShardFile(Store& store,
     }
 }
 
-void
-ShardFile::write_layer(std::span<const Chunk> chunks)
+uint64_t
+ShardFile::reserve(std::span<const Chunk> chunks)
 {
     std::lock_guard lock(mutex_);
     if (finished_) {
@@ -30,19 +30,29 @@ ShardFile::write_layer(std::span<const Chunk> chunks)
         sink_ = store_.open_sink(key_);
     }
     const uint64_t start = end_;
-    std::vector<ByteSpan> pieces;
-    pieces.reserve(chunks.size() + 1);
     for (const auto& chunk : chunks) {
         if (index_) {
-            index_->set(chunk.index_in_shard, end_, chunk.bytes.size);
+            index_->set(chunk.index_in_shard, end_, chunk.nbytes);
         }
-        end_ += chunk.bytes.size;
-        pieces.push_back(chunk.bytes);
+        end_ += chunk.nbytes;
     }
-    if (++layers_written_ == expected_layers_) {
-        write_index_and_close(start, pieces); // one write for data + index
-    } else {
-        sink_->write(start, pieces);
+    return start;
+}
+
+void
+ShardFile::write(uint64_t offset, std::span<const ByteSpan> pieces)
+{
+    // No lock: positional writes to reserved, disjoint ranges. The sink
+    // exists (reserve made it) and stays until every layer is written.
+    sink_->write(offset, pieces);
+}
+
+void
+ShardFile::layer_written()
+{
+    std::lock_guard lock(mutex_);
+    if (++layers_written_ == expected_layers_ && !finished_ && sink_) {
+        write_index_and_close();
     }
 }
 
@@ -51,23 +61,21 @@ ShardFile::finish()
 {
     std::lock_guard lock(mutex_);
     if (!finished_ && sink_) {
-        write_index_and_close(end_, {});
+        write_index_and_close();
     }
 }
 
 void
-ShardFile::write_index_and_close(uint64_t offset, std::span<const ByteSpan> data)
+ShardFile::write_index_and_close()
 {
-    std::vector<ByteSpan> pieces(data.begin(), data.end());
-    std::vector<uint8_t> index_bytes;
-    if (index_) {
-        index_bytes = index_->encode();
-        pieces.push_back({ index_bytes.data(), index_bytes.size() });
-    }
     finished_ = true;
-    sink_->write(offset, pieces);
-    sink_->close();
-    sink_.reset();
+    auto sink = std::move(sink_);
+    if (index_) {
+        const std::vector<uint8_t> bytes = index_->encode();
+        const ByteSpan piece{ bytes.data(), bytes.size() };
+        sink->write(end_, std::span(&piece, 1));
+    }
+    sink->close();
 }
 
 } // namespace zarr

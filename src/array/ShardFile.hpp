@@ -12,17 +12,18 @@
 namespace zarr {
 
 /// One shard (Zarr v3) or chunk (Zarr v2) object being written, possibly
-/// over several layers. Each layer's chunks are appended after the previous
-/// ones; for a shard, the index follows once its last layer is in. Layers
-/// of one shard are written one at a time (they rarely overlap); different
-/// shards are written in parallel.
+/// over several layers and by several workers at once. A writer reserves
+/// room at the object's end (which also fills the shard index), writes
+/// there without holding any lock, and reports each layer once all its
+/// chunks are written. After the last expected layer, the index follows
+/// the chunks and the object is closed.
 class ShardFile
 {
   public:
     struct Chunk
     {
         std::size_t index_in_shard;
-        ByteSpan bytes;
+        uint64_t nbytes;
     };
 
     /// `index_length` 0 = no index (a v2 chunk file). `expected_layers` is
@@ -32,14 +33,23 @@ class ShardFile
               std::size_t index_length,
               uint64_t expected_layers);
 
-    void write_layer(std::span<const Chunk> chunks);
+    /// Reserves room for `chunks`, back to back, and returns the offset of
+    /// the first.
+    uint64_t reserve(std::span<const Chunk> chunks);
+
+    /// Writes at an offset returned by reserve().
+    void write(uint64_t offset, std::span<const ByteSpan> pieces);
+
+    /// All chunks of one layer are written; the last layer completes the
+    /// object.
+    void layer_written();
 
     /// Writes the index (if not yet written) and closes. Called at close
     /// for a shard whose last layers never came.
     void finish();
 
   private:
-    void write_index_and_close(uint64_t offset, std::span<const ByteSpan> data);
+    void write_index_and_close();
 
     Store& store_;
     std::string key_;
@@ -47,7 +57,7 @@ class ShardFile
     uint64_t expected_layers_;
 
     std::mutex mutex_;
-    std::unique_ptr<Sink> sink_;
+    std::unique_ptr<Sink> sink_; // set by the first reserve()
     uint64_t end_ = 0;
     uint64_t layers_written_ = 0;
     bool finished_ = false;

@@ -331,7 +331,7 @@ Stream::estimate_memory(const StreamSpec& spec)
 {
     std::size_t bytes = 0;
     for (const auto& array : spec.arrays) {
-        bytes += ArrayWriter::estimate_memory(array);
+        bytes += ArrayWriter::estimate_memory(array, spec.thread_count);
     }
     return bytes;
 }
