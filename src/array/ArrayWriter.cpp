@@ -58,6 +58,21 @@ make_compressor(const ArraySpec& spec)
     return ChunkCompressor::create(*spec.compression, bytes_of(spec.data_type));
 }
 
+/// Uncompressed shards have a layout known in advance, so each frame can go
+/// from the caller's memory straight into its shards with one gathered
+/// write per chunk tile: one copy (the kernel's), no layer buffer. Tile rows
+/// must be long enough to keep the write calls efficient, and the number of
+/// shards per layer small enough to keep them all open.
+bool
+writes_directly(const ArraySpec& spec, const ChunkLattice& lattice)
+{
+    constexpr std::size_t kMinTileRowBytes = 512;
+    constexpr std::size_t kMaxShardsPerLayer = 256;
+    return spec.version == ZarrVersion_3 && !spec.compression &&
+           lattice.tile_width() * lattice.bytes_per_pixel() >= kMinTileRowBytes &&
+           lattice.shards().size() <= kMaxShardsPerLayer;
+}
+
 } // namespace
 
 ArrayWriter::ArrayWriter(ArraySpec spec,
@@ -73,6 +88,11 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
   , key_prefix_(spec_.key.empty() ? "" : spec_.key + "/")
   , buffers_(kLayerBuffers, lattice_.slot_count(), lattice_.chunk_bytes())
 {
+    if (writes_directly(spec_, lattice_)) {
+        direct_ = true;
+        slot_offsets_.resize(lattice_.slot_count());
+        zeros_.resize(lattice_.tile_width() * lattice_.bytes_per_pixel());
+    }
     shard_of_slot_.resize(lattice_.slot_count());
     const auto& shards = lattice_.shards();
     for (std::size_t shard = 0; shard < shards.size(); ++shard) {
@@ -130,6 +150,10 @@ ArrayWriter::append(const uint8_t* data, std::size_t size)
 void
 ArrayWriter::write_frame(const uint8_t* frame)
 {
+    if (direct_) {
+        write_frame_directly(frame);
+        return;
+    }
     if (!current_) {
         current_ = buffers_.acquire(); // waits while all buffers are in flight
         current_layer_ = frames_written_ / lattice_.frames_per_layer();
@@ -179,6 +203,90 @@ ArrayWriter::scatter(const uint8_t* frame, uint64_t frame_number)
             }
         }
     }
+}
+
+void
+ArrayWriter::write_frame_directly(const uint8_t* frame)
+{
+    try {
+        if (!direct_layer_open_) {
+            open_direct_layer();
+        }
+        if (frame) { // zeros need no write: unwritten ranges read as zeros
+            write_tiles_directly(frame, frames_written_);
+        }
+        ++frames_written_;
+        if (frames_written_ % lattice_.frames_per_layer() == 0 ||
+            frames_written_ == lattice_.total_frames()) {
+            close_direct_layer();
+        }
+    } catch (const ZarrError& error) {
+        errors_.record(error); // so that close() reports it too
+        throw;
+    }
+}
+
+void
+ArrayWriter::open_direct_layer()
+{
+    // Reserve the layer's chunks in each shard up front: each chunk's
+    // place in its file is then known for every frame of the layer.
+    current_layer_ = frames_written_ / lattice_.frames_per_layer();
+    for (std::size_t shard = 0; shard < lattice_.shards().size(); ++shard) {
+        const auto& slots = lattice_.shards()[shard];
+        std::vector<ShardFile::Chunk> chunks;
+        for (std::size_t i = 0; i < slots.index_in_shard.size(); ++i) {
+            chunks.push_back({ index_in_shard(current_layer_, slots.first_slot + i),
+                               lattice_.chunk_bytes() });
+        }
+        const uint64_t start = shard_file(current_layer_, shard)->reserve(chunks);
+        for (std::size_t i = 0; i < chunks.size(); ++i) {
+            slot_offsets_[slots.first_slot + i] = start + i * lattice_.chunk_bytes();
+        }
+    }
+    direct_layer_open_ = true;
+}
+
+void
+ArrayWriter::write_tiles_directly(const uint8_t* frame, uint64_t frame_number)
+{
+    const auto location = lattice_.locate(frame_number);
+    const std::size_t across = lattice_.chunks_across();
+    const std::size_t pixel = lattice_.bytes_per_pixel();
+    const std::size_t tile_row = lattice_.tile_width() * pixel;
+    const std::size_t frame_row = lattice_.frame_width() * pixel;
+    const uint64_t tile_height = lattice_.tile_height();
+    const uint64_t height = lattice_.frame_height();
+
+    std::vector<ByteSpan> rows;
+    for (std::size_t i = 0; i < lattice_.chunks_down() * across; ++i) {
+        const std::size_t slot = lattice_.slot_of(location.first_chunk + i);
+        const uint64_t top = (i / across) * tile_height;
+        const std::size_t left = (i % across) * tile_row;
+        const uint64_t row_count = std::min(tile_height, height - top);
+        const std::size_t width = std::min(tile_row, frame_row - left);
+        // The tile's rows are contiguous in the chunk; a tile cut by the
+        // frame's right edge is padded with zeros to keep them so.
+        rows.clear();
+        for (uint64_t r = 0; r < row_count; ++r) {
+            rows.push_back({ frame + (top + r) * frame_row + left, width });
+            if (width < tile_row && r + 1 < row_count) {
+                rows.push_back({ zeros_.data(), tile_row - width });
+            }
+        }
+        ShardFile& file = *files_[shard_of_slot_[slot]];
+        file.write(slot_offsets_[slot] + location.offset_in_chunk, rows);
+    }
+}
+
+void
+ArrayWriter::close_direct_layer()
+{
+    direct_layer_open_ = false;
+    for (const auto& file : files_) {
+        file->layer_written();
+    }
+    publish_rows(current_layer_);
 }
 
 void
@@ -307,19 +415,23 @@ void
 ArrayWriter::complete_layer(const LayerFlush& flush)
 {
     buffers_.release(flush.buffer);
+    recording_failures(errors_, [&] { publish_rows(flush.layer); });
+}
+
+void
+ArrayWriter::publish_rows(uint64_t layer)
+{
     // Publish the new extent, so a reader (or a crash) sees every complete
     // layer. The final shape is written by finish().
-    recording_failures(errors_, [&] {
-        uint64_t rows = (flush.layer + 1) * spec_.dimensions.front().chunk;
-        if (lattice_.total_frames() > 0) {
-            rows = std::min(rows, uint64_t(spec_.dimensions.front().size));
-        }
-        std::lock_guard lock(metadata_mutex_);
-        if (rows > rows_on_disk_) {
-            rows_on_disk_ = rows;
-            write_metadata(rows);
-        }
-    });
+    uint64_t rows = (layer + 1) * spec_.dimensions.front().chunk;
+    if (lattice_.total_frames() > 0) {
+        rows = std::min(rows, uint64_t(spec_.dimensions.front().size));
+    }
+    std::lock_guard lock(metadata_mutex_);
+    if (rows > rows_on_disk_) {
+        rows_on_disk_ = rows;
+        write_metadata(rows);
+    }
 }
 
 void
@@ -342,6 +454,9 @@ ArrayWriter::flush()
     if (current_) {
         submit_layer();
     }
+    if (direct_layer_open_) {
+        close_direct_layer();
+    }
 }
 
 void
@@ -357,7 +472,7 @@ ArrayWriter::finish()
         write_metadata(rows_on_disk_);
     });
     if (buffers_.wait_count() > 0) {
-        log_info("array '",
+        log_debug("array '",
                  spec_.key,
                  "': append waited ",
                  buffers_.wait_count(),
@@ -431,6 +546,9 @@ std::size_t
 ArrayWriter::estimate_memory(const ArraySpec& spec, std::size_t thread_count)
 {
     const ChunkLattice lattice(spec);
+    if (writes_directly(spec, lattice)) {
+        return lattice.frame_bytes(); // only a partial frame is ever held
+    }
     const auto compressor = make_compressor(spec);
     const std::size_t scratch =
       compressor ? thread_count * compressor->max_compressed_size(lattice.chunk_bytes()) : 0;

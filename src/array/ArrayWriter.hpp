@@ -18,8 +18,10 @@ namespace zarr {
 
 /// Streams frames into one array.
 ///
-/// append() runs on the caller's thread and copies each frame once, straight
-/// into the chunk tiles of the current layer buffer. A full layer is handed
+/// append() runs on the caller's thread. An uncompressed Zarr v3 array's
+/// frames go straight into their shard files (one gathered write per chunk
+/// tile). Otherwise each frame is copied once, straight into the chunk
+/// tiles of the current layer buffer. A full layer is handed
 /// to the thread pool: uncompressed, one job per shard writes the shard's
 /// contiguous chunks in one write; compressed, one job per chunk compresses
 /// it into the worker's scratch and writes it into its shard. Once every
@@ -73,6 +75,11 @@ class ArrayWriter
     void shard_written(const std::shared_ptr<LayerFlush>& flush, std::size_t shard);
     std::size_t index_in_shard(uint64_t layer, std::size_t slot) const;
     void complete_layer(const LayerFlush& flush);
+    void publish_rows(uint64_t layer);
+    void write_frame_directly(const uint8_t* frame);
+    void open_direct_layer();
+    void write_tiles_directly(const uint8_t* frame, uint64_t frame_number);
+    void close_direct_layer();
     void write_metadata(uint64_t rows);
     std::vector<uint64_t> shape(uint64_t rows) const;
     uint64_t rows_written() const;
@@ -86,6 +93,13 @@ class ArrayWriter
     std::string key_prefix_;                      // "" or "a/b/"
     std::vector<std::size_t> shard_of_slot_;
     LayerBufferPool buffers_;
+
+    // Uncompressed v3 arrays skip the layer buffers: frames are written
+    // straight into their shards (see writes_directly).
+    bool direct_ = false;
+    bool direct_layer_open_ = false;
+    std::vector<uint64_t> slot_offsets_; // each chunk's place in its shard
+    std::vector<uint8_t> zeros_;         // padding for tiles cut by the edge
 
     // Caller-thread state.
     LayerBuffer* current_ = nullptr;
