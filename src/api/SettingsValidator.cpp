@@ -1,6 +1,7 @@
 #include "api/SettingsValidator.hpp"
 
 #include "util/Logger.hpp"
+#include "util/RawEnum.hpp"
 #include "util/ZarrError.hpp"
 
 #include <climits>
@@ -96,11 +97,11 @@ normalise_key(const std::string& where, const char* raw)
 CompressionSpec
 validate_compression(const std::string& where, const ZarrCompressionSettings& c)
 {
-    if (c.compressor >= ZarrCompressorCount) {
-        fail(kInvalid, where, ".compressor ", int(c.compressor), " is not a ZarrCompressor");
+    if (!enum_in_range(c.compressor, ZarrCompressorCount)) {
+        fail(kInvalid, where, ".compressor ", raw_enum(c.compressor), " is not a ZarrCompressor");
     }
-    if (c.codec >= ZarrCompressionCodecCount) {
-        fail(kInvalid, where, ".codec ", int(c.codec), " is not a ZarrCompressionCodec");
+    if (!enum_in_range(c.codec, ZarrCompressionCodecCount)) {
+        fail(kInvalid, where, ".codec ", raw_enum(c.codec), " is not a ZarrCompressionCodec");
     }
     const bool blosc_codec = c.codec == ZarrCompressionCodec_BloscLZ4 ||
                              c.codec == ZarrCompressionCodec_BloscZstd;
@@ -159,8 +160,8 @@ validate_array(const std::string& where,
     spec.key = normalise_key(where + ".output_key", array.output_key);
     const std::string name = where + (spec.key.empty() ? "" : " ('" + spec.key + "')");
 
-    if (array.data_type >= ZarrDataTypeCount) {
-        fail(kInvalid, name, ".data_type ", int(array.data_type), " is not a ZarrDataType");
+    if (!enum_in_range(array.data_type, ZarrDataTypeCount)) {
+        fail(kInvalid, name, ".data_type ", raw_enum(array.data_type), " is not a ZarrDataType");
     }
     spec.data_type = array.data_type;
 
@@ -194,8 +195,8 @@ validate_array(const std::string& where,
         if (!names.insert(dimension.name).second) {
             fail(kInvalid, dim, ".name is used by another dimension");
         }
-        if (d.type >= ZarrDimensionTypeCount) {
-            fail(kInvalid, dim, ".type ", int(d.type), " is not a ZarrDimensionType");
+        if (!enum_in_range(d.type, ZarrDimensionTypeCount)) {
+            fail(kInvalid, dim, ".type ", raw_enum(d.type), " is not a ZarrDimensionType");
         }
         dimension.kind = d.type;
         if (d.array_size_px == 0 && i > 0) {
@@ -259,7 +260,7 @@ validate_array(const std::string& where,
     }
 
     if (array.compression_settings &&
-        array.compression_settings->compressor != ZarrCompressor_None) {
+        raw_enum(array.compression_settings->compressor) != ZarrCompressor_None) {
         spec.compression = validate_compression(name + ".compression_settings",
                                                 *array.compression_settings);
         if (chunk_bytes > uint64_t(INT_MAX) - 64) {
@@ -270,20 +271,20 @@ validate_array(const std::string& where,
                  " bytes (at 8 bytes per pixel)");
         }
     } else if (array.compression_settings &&
-               array.compression_settings->codec != ZarrCompressionCodec_None) {
+               raw_enum(array.compression_settings->codec) != ZarrCompressionCodec_None) {
         fail(kInvalid,
              name,
              ".compression_settings.codec ",
-             int(array.compression_settings->codec),
+             raw_enum(array.compression_settings->codec),
              " is set but compressor is None");
     }
 
     // Settings of later milestones: refuse rather than silently ignore.
-    if (array.downsampling_method >= ZarrDownsamplingMethodCount) {
+    if (!enum_in_range(array.downsampling_method, ZarrDownsamplingMethodCount)) {
         fail(kInvalid,
              name,
              ".downsampling_method ",
-             int(array.downsampling_method),
+             raw_enum(array.downsampling_method),
              " is not a ZarrDownsamplingMethod");
     }
     if (array.downsampling_method != ZarrDownsamplingMethod_None) {
@@ -354,28 +355,29 @@ SettingsValidator::resolve_thread_count(unsigned max_threads)
 }
 
 StreamSpec
-SettingsValidator::validate(const ZarrStreamSettings* settings)
+SettingsValidator::validate(const ZarrStreamSettings* settings, bool for_estimate)
 {
     if (!settings) {
         fail(ZarrStatusCode_InvalidArgument, "settings is NULL");
     }
     StreamSpec spec;
-    if (!settings->store_path || !*settings->store_path) {
+    if ((!settings->store_path || !*settings->store_path) && !for_estimate) {
         fail(kInvalid, "store_path is empty");
     }
-    spec.store_path = settings->store_path;
+    spec.store_path = settings->store_path ? settings->store_path : "";
     if (spec.store_path == "/") {
         fail(kInvalid, "store_path '/' is the filesystem root");
     }
 
-    if (settings->version == 0) {
+    const int version = raw_enum(settings->version);
+    if (version == 0) {
         spec.version = ZarrVersion_3;
-    } else if (settings->version == ZarrVersion_2 || settings->version == ZarrVersion_3) {
+    } else if (version == ZarrVersion_2 || version == ZarrVersion_3) {
         spec.version = settings->version;
     } else {
         fail(kInvalid,
              "version ",
-             int(settings->version),
+             version,
              " is not a Zarr version: use ZarrVersion_2 or ZarrVersion_3");
     }
     if (spec.version == ZarrVersion_2) {
@@ -429,7 +431,7 @@ SettingsValidator::validate(const ZarrStreamSettings* settings)
         }
     }
 
-    if (settings->s3_settings) {
+    if (settings->s3_settings && !for_estimate) {
         fail(ZarrStatusCode_NotYetImplemented,
              "s3_settings: writing to S3 is not yet implemented");
     }

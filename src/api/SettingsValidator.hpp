@@ -11,7 +11,10 @@ namespace zarr {
 class SettingsValidator
 {
   public:
-    static StreamSpec validate(const ZarrStreamSettings* settings);
+    /// `for_estimate`: the settings only describe arrays for a memory
+    /// estimate, so where they would be stored does not matter.
+    static StreamSpec validate(const ZarrStreamSettings* settings,
+                               bool for_estimate = false);
 
     /// The thread count for `max_threads`: itself if > 0, else the
     /// ZARR_MAX_THREADS environment variable, else all hardware threads.

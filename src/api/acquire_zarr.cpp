@@ -6,6 +6,7 @@
 #include "api/SettingsValidator.hpp"
 #include "api/ZarrStreamHandle.hpp"
 #include "util/Logger.hpp"
+#include "util/RawEnum.hpp"
 
 #include <cstdlib>
 #include <cstring>
@@ -104,10 +105,10 @@ extern "C"
     ZarrStatusCode Zarr_set_log_level(ZarrLogLevel level)
     {
         return guarded("Zarr_set_log_level", [&] {
-            if (level < ZarrLogLevel_Debug || level >= ZarrLogLevelCount) {
+            if (!zarr::enum_in_range(level, ZarrLogLevelCount)) {
                 fail(ZarrStatusCode_InvalidArgument,
                      "log level ",
-                     int(level),
+                     zarr::raw_enum(level),
                      " is not a ZarrLogLevel");
             }
             zarr::Logger::set_level(level);
@@ -121,6 +122,9 @@ extern "C"
 
     const char* Zarr_get_status_message(ZarrStatusCode code)
     {
+        if (!zarr::enum_in_range(code, ZarrStatusCodeCount)) {
+            return "Unknown status code.";
+        }
         switch (code) {
             case ZarrStatusCode_Success:
                 return "Success.";
@@ -215,7 +219,7 @@ extern "C"
             require(settings, "settings");
             require(usage, "usage");
             *usage = zarr::Stream::estimate_memory(
-              zarr::SettingsValidator::validate(settings));
+              zarr::SettingsValidator::validate(settings, true));
         });
     }
 

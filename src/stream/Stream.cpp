@@ -230,7 +230,7 @@ Stream::append(const char* key,
     accepted = array.append(static_cast<const uint8_t*>(data), bytes);
     if (accepted < bytes) {
         fail(ZarrStatusCode_WriteOutOfBounds,
-             "array ",
+             "the array at ",
              describe(array.spec().key),
              " is full (its first dimension '",
              array.spec().dimensions.front().name,
