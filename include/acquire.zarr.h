@@ -41,6 +41,10 @@ extern "C"
      * field or value at fault; "" when the last call succeeded. */
     ACQUIRE_ZARR_API const char* Zarr_get_last_error(void);
 
+    /* The status of the last call on the calling thread; useful after
+     * ZarrStream_create returned NULL. */
+    ACQUIRE_ZARR_API ZarrStatusCode Zarr_get_last_status(void);
+
     typedef void (*ZarrLogCallback)(ZarrLogLevel level,
                                     const char* message,
                                     void* user_data);

@@ -21,11 +21,13 @@ using zarr::ZarrError;
 constexpr uint32_t kApiVersion = 0;
 
 thread_local std::string t_last_error;
+thread_local ZarrStatusCode t_last_status = ZarrStatusCode_Success;
 
 ZarrStatusCode
 report(ZarrStatusCode code, const std::string& message)
 {
     t_last_error = message;
+    t_last_status = code;
     zarr::log_error(message);
     return code;
 }
@@ -37,6 +39,7 @@ guarded(const char* function, Body&& body)
 {
     try {
         t_last_error.clear();
+        t_last_status = ZarrStatusCode_Success;
         body();
         return ZarrStatusCode_Success;
     } catch (const ZarrError& error) {
@@ -162,6 +165,11 @@ extern "C"
     const char* Zarr_get_last_error(void)
     {
         return t_last_error.c_str();
+    }
+
+    ZarrStatusCode Zarr_get_last_status(void)
+    {
+        return t_last_status;
     }
 
     void Zarr_set_log_callback(ZarrLogCallback callback, void* user_data)

@@ -1,0 +1,675 @@
+"""Stream camera frames into Zarr v2/v3 stores.
+
+Describe the store with :class:`StreamSettings`, open a :class:`ZarrStream`
+and ``append`` frames to it. Engine log lines go to stderr and to the
+``logging`` logger ``"acquire_zarr"``.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar, Dict, List, Optional, Union
+
+import numpy
+import numpy.typing
+
+__version__: str
+
+__all__ = [
+    "AcquireZarrError",
+    "Acquisition",
+    "ArraySettings",
+    "CompressionCodec",
+    "CompressionSettings",
+    "Compressor",
+    "DataType",
+    "Dimension",
+    "DimensionType",
+    "DownsamplingMethod",
+    "FieldOfView",
+    "InvalidSettingsError",
+    "LogLevel",
+    "Plate",
+    "S3Settings",
+    "StreamSettings",
+    "Well",
+    "ZarrStream",
+    "ZarrVersion",
+    "__version__",
+    "get_log_level",
+    "set_log_level",
+]
+
+# Anything numpy.dtype() maps to one of the ten supported types, e.g.
+# numpy.uint16, "uint16", numpy.dtype("<f4").
+_DTypeLike = Union["DataType", numpy.typing.DTypeLike]
+
+# Objects exposing the buffer protocol (bytes, bytearray, memoryview, ...).
+_Buffer = Union[bytes, bytearray, memoryview]
+
+# ---------------------------------------------------------------------------
+# Exceptions
+# ---------------------------------------------------------------------------
+
+class AcquireZarrError(RuntimeError):
+    """An operation of the acquire-zarr engine failed.
+
+    Attributes:
+        status: Name of the C status code (e.g. ``"WriteOutOfBounds"``,
+            ``"IOError"``), or None when the failure has no status code.
+    """
+
+    status: Optional[str]
+
+    def __init__(self, message: str, status: Optional[str] = None) -> None: ...
+
+class InvalidSettingsError(AcquireZarrError, ValueError):
+    """A setting or argument has an invalid value.
+
+    Raised when stream settings fail validation (the message names the field
+    and the value) and for invalid arguments such as an unknown array key or
+    malformed JSON metadata. It is both a ``RuntimeError`` and a
+    ``ValueError``.
+    """
+
+# ---------------------------------------------------------------------------
+# Enums (pybind11 enums: .name, .value, int(), hashable, comparable)
+# ---------------------------------------------------------------------------
+
+class _Enum:
+    __members__: ClassVar[Dict[str, Any]]
+    def __init__(self, value: int) -> None: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __ne__(self, other: object) -> bool: ...
+    def __lt__(self, other: object) -> bool: ...
+    def __le__(self, other: object) -> bool: ...
+    def __gt__(self, other: object) -> bool: ...
+    def __ge__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+    def __index__(self) -> int: ...
+    def __int__(self) -> int: ...
+    # Arithmetic pybind11 enums also combine bitwise, as ints.
+    def __and__(self, other: object) -> int: ...
+    def __rand__(self, other: object) -> int: ...
+    def __or__(self, other: object) -> int: ...
+    def __ror__(self, other: object) -> int: ...
+    def __xor__(self, other: object) -> int: ...
+    def __rxor__(self, other: object) -> int: ...
+    def __invert__(self) -> int: ...
+    def __getstate__(self) -> int: ...
+    def __setstate__(self, state: int) -> None: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
+class ZarrVersion(_Enum):
+    """Zarr format version.
+
+    Attributes:
+      V2: Zarr format version 2 (deprecated, but fully supported).
+      V3: Zarr format version 3 (the default).
+    """
+
+    V2: ClassVar[ZarrVersion]  # value = <ZarrVersion.V2: 2>
+    V3: ClassVar[ZarrVersion]  # value = <ZarrVersion.V3: 3>
+    __members__: ClassVar[Dict[str, ZarrVersion]]
+
+class DataType(_Enum):
+    """Data type used in the stream.
+
+    Attributes:
+      UINT8: Unsigned 8-bit integer.
+      UINT16: Unsigned 16-bit integer.
+      UINT32: Unsigned 32-bit integer.
+      UINT64: Unsigned 64-bit integer.
+      INT8: Signed 8-bit integer.
+      INT16: Signed 16-bit integer.
+      INT32: Signed 32-bit integer.
+      INT64: Signed 64-bit integer.
+      FLOAT32: Single precision floating point.
+      FLOAT64: Double precision floating point.
+    """
+
+    UINT8: ClassVar[DataType]  # value = <DataType.UINT8: 0>
+    UINT16: ClassVar[DataType]  # value = <DataType.UINT16: 1>
+    UINT32: ClassVar[DataType]  # value = <DataType.UINT32: 2>
+    UINT64: ClassVar[DataType]  # value = <DataType.UINT64: 3>
+    INT8: ClassVar[DataType]  # value = <DataType.INT8: 4>
+    INT16: ClassVar[DataType]  # value = <DataType.INT16: 5>
+    INT32: ClassVar[DataType]  # value = <DataType.INT32: 6>
+    INT64: ClassVar[DataType]  # value = <DataType.INT64: 7>
+    FLOAT32: ClassVar[DataType]  # value = <DataType.FLOAT32: 8>
+    FLOAT64: ClassVar[DataType]  # value = <DataType.FLOAT64: 9>
+    __members__: ClassVar[Dict[str, DataType]]
+
+class LogLevel(_Enum):
+    """Severity level to filter logs by.
+
+    Attributes:
+      DEBUG: Detailed information for debugging purposes.
+      INFO: Informational messages.
+      WARNING: Warnings.
+      ERROR: Errors.
+      NONE: Disable logging.
+    """
+
+    DEBUG: ClassVar[LogLevel]  # value = <LogLevel.DEBUG: 0>
+    INFO: ClassVar[LogLevel]  # value = <LogLevel.INFO: 1>
+    WARNING: ClassVar[LogLevel]  # value = <LogLevel.WARNING: 2>
+    ERROR: ClassVar[LogLevel]  # value = <LogLevel.ERROR: 3>
+    NONE: ClassVar[LogLevel]  # value = <LogLevel.NONE: 4>
+    __members__: ClassVar[Dict[str, LogLevel]]
+
+class Compressor(_Enum):
+    """Compressor to use, if any.
+
+    Attributes:
+      NONE: No compression.
+      BLOSC1: Blosc compressor (codec BLOSC_LZ4 or BLOSC_ZSTD).
+      ZSTD: Zstandard compressor (codec ZSTD).
+    """
+
+    NONE: ClassVar[Compressor]  # value = <Compressor.NONE: 0>
+    BLOSC1: ClassVar[Compressor]  # value = <Compressor.BLOSC1: 1>
+    ZSTD: ClassVar[Compressor]  # value = <Compressor.ZSTD: 2>
+    __members__: ClassVar[Dict[str, Compressor]]
+
+class CompressionCodec(_Enum):
+    """Codec to use for compression, if any.
+
+    Attributes:
+      NONE: No compression.
+      BLOSC_LZ4: LZ4 compression using Blosc.
+      BLOSC_ZSTD: Zstd compression using Blosc.
+      ZSTD: Zstandard compression (with Compressor.ZSTD).
+    """
+
+    NONE: ClassVar[CompressionCodec]  # value = <CompressionCodec.NONE: 0>
+    BLOSC_LZ4: ClassVar[CompressionCodec]  # value = <CompressionCodec.BLOSC_LZ4: 1>
+    BLOSC_ZSTD: ClassVar[CompressionCodec]  # value = <CompressionCodec.BLOSC_ZSTD: 2>
+    ZSTD: ClassVar[CompressionCodec]  # value = <CompressionCodec.ZSTD: 3>
+    __members__: ClassVar[Dict[str, CompressionCodec]]
+
+class DimensionType(_Enum):
+    """Type of dimension.
+
+    Attributes:
+      SPACE: Spatial dimension.
+      CHANNEL: Channel dimension.
+      TIME: Time dimension.
+      OTHER: Other dimension.
+    """
+
+    SPACE: ClassVar[DimensionType]  # value = <DimensionType.SPACE: 0>
+    CHANNEL: ClassVar[DimensionType]  # value = <DimensionType.CHANNEL: 1>
+    TIME: ClassVar[DimensionType]  # value = <DimensionType.TIME: 2>
+    OTHER: ClassVar[DimensionType]  # value = <DimensionType.OTHER: 3>
+    __members__: ClassVar[Dict[str, DimensionType]]
+
+class DownsamplingMethod(_Enum):
+    """Method used to downsample frames into pyramid levels.
+
+    There is deliberately no ``NONE`` member: "no downsampling" is spelled
+    ``None`` (``ArraySettings.downsampling_method`` is optional).
+
+    Attributes:
+      DECIMATE: Take the top-left pixel of each 2x2 (or 2x2x2) block.
+      MEAN: Take the mean of each block.
+      MIN: Take the minimum of each block.
+      MAX: Take the maximum of each block.
+    """
+
+    DECIMATE: ClassVar[DownsamplingMethod]  # value = <DownsamplingMethod.DECIMATE: 1>
+    MEAN: ClassVar[DownsamplingMethod]  # value = <DownsamplingMethod.MEAN: 2>
+    MIN: ClassVar[DownsamplingMethod]  # value = <DownsamplingMethod.MIN: 3>
+    MAX: ClassVar[DownsamplingMethod]  # value = <DownsamplingMethod.MAX: 4>
+    __members__: ClassVar[Dict[str, DownsamplingMethod]]
+
+# ---------------------------------------------------------------------------
+# Settings
+#
+# All settings classes take keyword arguments only (an unknown keyword raises
+# TypeError naming it; None for a non-optional field means its default), have
+# typed attributes (a wrong type raises TypeError, a value the C API cannot
+# hold raises InvalidSettingsError), compare by value, and copy on assignment:
+# assigning a settings object or list stores a copy.
+# ---------------------------------------------------------------------------
+
+class Dimension:
+    """Properties of a dimension of the output array.
+
+    Attributes:
+        name: Name of the dimension, e.g. "t", "c", "z", "y", "x".
+        kind: Type of the dimension (``type`` is an alias).
+        unit: Physical unit as a UDUNITS name (e.g. "micrometer",
+            "millisecond"), or None.
+        scale: Physical size of one pixel along this dimension, in ``unit``s
+            (> 0; default 1.0).
+        array_size_px: Size of the array along this dimension. 0 on the first
+            dimension only means unbounded (the append dimension).
+        chunk_size_px: Size of a chunk along this dimension (> 0).
+        shard_size_chunks: Chunks per shard along this dimension (> 0 for
+            Zarr v3; ignored for v2).
+    """
+
+    name: str
+    kind: DimensionType
+    type: DimensionType
+    unit: Optional[str]
+    scale: float
+    array_size_px: int
+    chunk_size_px: int
+    shard_size_chunks: int
+
+    def __init__(
+        self,
+        *,
+        name: Optional[str] = ...,
+        kind: Optional[DimensionType] = ...,
+        type: Optional[DimensionType] = ...,
+        unit: Optional[str] = ...,
+        scale: Optional[float] = ...,
+        array_size_px: Optional[int] = ...,
+        chunk_size_px: Optional[int] = ...,
+        shard_size_chunks: Optional[int] = ...,
+    ) -> None: ...
+    def __repr__(self) -> str: ...
+    def __eq__(self, other: object) -> bool: ...
+
+class CompressionSettings:
+    """Settings for compressing chunks during acquisition.
+
+    Attributes:
+        compressor: Compressor to use.
+        codec: Codec to use; BLOSC1 takes BLOSC_LZ4 or BLOSC_ZSTD, ZSTD takes
+            ZSTD.
+        level: Compression level (Blosc 0-9, Zstd 1-22; default 1).
+        shuffle: 0 no shuffle, 1 byte shuffle, 2 bit shuffle (Blosc only).
+    """
+
+    compressor: Compressor
+    codec: CompressionCodec
+    level: int
+    shuffle: int
+
+    def __init__(
+        self,
+        *,
+        compressor: Optional[Compressor] = ...,
+        codec: Optional[CompressionCodec] = ...,
+        level: Optional[int] = ...,
+        shuffle: Optional[int] = ...,
+    ) -> None: ...
+    def __repr__(self) -> str: ...
+    def __eq__(self, other: object) -> bool: ...
+
+class S3Settings:
+    """Settings for connecting to and storing data in S3.
+
+    Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+    AWS_SESSION_TOKEN, else the shared credentials file.
+
+    Attributes:
+        endpoint: Endpoint URL, with scheme and optional port.
+        bucket_name: Name of the bucket.
+        region: Region, or None.
+    """
+
+    endpoint: str
+    bucket_name: str
+    region: Optional[str]
+
+    def __init__(
+        self,
+        *,
+        endpoint: Optional[str] = ...,
+        bucket_name: Optional[str] = ...,
+        region: Optional[str] = ...,
+    ) -> None: ...
+    def __repr__(self) -> str: ...
+    def __eq__(self, other: object) -> bool: ...
+
+class ArraySettings:
+    """Settings for a single array in the Zarr stream.
+
+    The resulting Zarr hierarchy depends on ``is_ngff`` and
+    ``downsampling_method``:
+
+    - **is_ngff=False, no downsampling_method**: a plain array node.
+    - **is_ngff=True, no downsampling_method**: a single-level OME-NGFF
+      multiscales group, without a pyramid.
+    - **downsampling_method set**: an OME-NGFF multiscales group with the
+      full-resolution array at level ``0`` plus downsampled levels (as many
+      as the chunk and array sizes allow, capped by ``max_levels``);
+      ``is_ngff`` reads True.
+
+    The node is written at ``store_path/output_key`` (or at ``store_path``
+    if ``output_key`` is empty); intermediate groups are created.
+
+    Attributes:
+      output_key: Path of the array (or multiscales group) within the store:
+        ``/``-separated node names of letters, digits, ``_``, ``.``, ``-``.
+        Empty for the store root. Must be unset (empty or None) for the array
+        of a FieldOfView.
+      dimensions: Dimensions, slowest to fastest changing (e.g. [t, c, y, x]);
+        the last two must be SPACE. A frame is one image of the last two.
+      data_type: The pixel data type: a DataType, or anything numpy.dtype()
+        maps to one of the ten supported types (reads back as a DataType).
+      compression: Chunk compression, or None for none.
+      downsampling_method: Pyramid downsampling method, or None for no
+        pyramid.
+      max_levels: Cap on the number of downsampled levels (0 = no cap).
+      storage_dimension_order: Dimension names in the order they are stored,
+        if different from the acquisition order in ``dimensions`` (e.g. to
+        store t, c, z, y, x as OME-NGFF wants). The first dimension must stay
+        first; the last two may only swap with each other. Empty = acquisition
+        order.
+      is_ngff: Wrap the array in an OME-NGFF multiscales group. Reads True
+        while a downsampling method is set, whatever was assigned; clearing
+        the method restores the assigned value.
+    """
+
+    output_key: str
+    dimensions: List[Dimension]
+    data_type: DataType
+    compression: Optional[CompressionSettings]
+    downsampling_method: Optional[DownsamplingMethod]
+    max_levels: int
+    storage_dimension_order: List[str]
+    is_ngff: bool
+
+    def __init__(
+        self,
+        *,
+        output_key: Optional[str] = ...,
+        dimensions: Optional[List[Dimension]] = ...,
+        data_type: Optional[_DTypeLike] = ...,
+        compression: Optional[CompressionSettings] = ...,
+        downsampling_method: Optional[DownsamplingMethod] = ...,
+        max_levels: Optional[int] = ...,
+        storage_dimension_order: Optional[List[str]] = ...,
+        is_ngff: Optional[bool] = ...,
+    ) -> None: ...
+    def __repr__(self) -> str: ...
+    def __eq__(self, other: object) -> bool: ...
+
+class FieldOfView:
+    """Field of view of an HCS well.
+
+    Attributes:
+        path: Path of the field of view within its well.
+        acquisition_id: ID of the Acquisition this field belongs to, or None.
+        array_settings: The field's array. Its ``output_key`` must be unset;
+            it is always written as an OME-NGFF multiscales group.
+    """
+
+    path: str
+    acquisition_id: Optional[int]
+    array_settings: ArraySettings
+
+    def __init__(
+        self,
+        *,
+        path: Optional[str] = ...,
+        acquisition_id: Optional[int] = ...,
+        array_settings: Optional[ArraySettings] = ...,
+    ) -> None: ...
+    def __repr__(self) -> str: ...
+    def __eq__(self, other: object) -> bool: ...
+
+class Well:
+    """Well of an HCS plate.
+
+    Attributes:
+        row_name: Row of the well (one of the plate's row_names), e.g. "A".
+        column_name: Column of the well (one of the plate's column_names),
+            e.g. "1".
+        images: Fields of view in the well.
+    """
+
+    row_name: str
+    column_name: str
+    images: List[FieldOfView]
+
+    def __init__(
+        self,
+        *,
+        row_name: Optional[str] = ...,
+        column_name: Optional[str] = ...,
+        images: Optional[List[FieldOfView]] = ...,
+    ) -> None: ...
+    def __repr__(self) -> str: ...
+    def __eq__(self, other: object) -> bool: ...
+
+class Acquisition:
+    """Acquisition metadata of an HCS plate.
+
+    Attributes:
+        id: Identifier of the acquisition.
+        name: Name, or None.
+        description: Description, or None.
+        start_time: Start time (epoch integer), or None.
+        end_time: End time (epoch integer), or None.
+    """
+
+    id: int
+    name: Optional[str]
+    description: Optional[str]
+    start_time: Optional[int]
+    end_time: Optional[int]
+
+    def __init__(
+        self,
+        *,
+        id: Optional[int] = ...,
+        name: Optional[str] = ...,
+        description: Optional[str] = ...,
+        start_time: Optional[int] = ...,
+        end_time: Optional[int] = ...,
+    ) -> None: ...
+    def __repr__(self) -> str: ...
+    def __eq__(self, other: object) -> bool: ...
+
+class Plate:
+    """High-content-screening (OME-NGFF) plate.
+
+    Attributes:
+        path: Path of the plate within the store.
+        name: Name of the plate.
+        row_names: Row names, e.g. ["A", "B", "C"].
+        column_names: Column names, e.g. ["1", "2", "3"].
+        wells: Wells of the plate.
+        acquisitions: Acquisitions of the plate.
+    """
+
+    path: str
+    name: str
+    row_names: List[str]
+    column_names: List[str]
+    wells: List[Well]
+    acquisitions: List[Acquisition]
+
+    def __init__(
+        self,
+        *,
+        path: Optional[str] = ...,
+        name: Optional[str] = ...,
+        row_names: Optional[List[str]] = ...,
+        column_names: Optional[List[str]] = ...,
+        wells: Optional[List[Well]] = ...,
+        acquisitions: Optional[List[Acquisition]] = ...,
+    ) -> None: ...
+    def __repr__(self) -> str: ...
+    def __eq__(self, other: object) -> bool: ...
+
+class StreamSettings:
+    """Settings for configuring a Zarr stream.
+
+    Attributes:
+        store_path: Path of the store on the filesystem, or the key prefix in
+            the bucket for S3.
+        s3: S3 settings, or None to write to the local filesystem.
+        version: Zarr format version (default V3).
+        max_threads: Worker threads; 0 (the default) means the
+            ZARR_MAX_THREADS environment variable if set, else all hardware
+            threads.
+        overwrite: If True, remove whatever is at store_path first; if False,
+            add to an existing store (but never replace an existing array).
+        arrays: The arrays to write.
+        plates: HCS plates to write (``hcs_plates`` is an alias).
+        custom_metadata: Optional JSON object (str or dict, stored as a JSON
+            str) merged into the attributes of the stream's only array when
+            the stream is created.
+
+    Single-array shorthand (the README's older form): ``output_key``,
+    ``dimensions``, ``data_type``, ``compression`` and
+    ``downsampling_method`` set directly on the stream settings describe one
+    more array, written before those in ``arrays``.
+
+    Note:
+        For S3 with endpoint "https://s3.example.com", bucket "my-bucket" and
+        store_path "my-dataset.zarr", the data goes to
+        "https://s3.example.com/my-bucket/my-dataset.zarr".
+    """
+
+    store_path: str
+    s3: Optional[S3Settings]
+    version: ZarrVersion
+    max_threads: int
+    overwrite: bool
+    arrays: List[ArraySettings]
+    plates: List[Plate]
+    hcs_plates: List[Plate]
+    custom_metadata: Optional[str]
+    # Single-array shorthand:
+    output_key: str
+    dimensions: List[Dimension]
+    data_type: DataType
+    compression: Optional[CompressionSettings]
+    downsampling_method: Optional[DownsamplingMethod]
+
+    def __init__(
+        self,
+        *,
+        store_path: Optional[Union[str, os.PathLike[str]]] = ...,
+        s3: Optional[S3Settings] = ...,
+        version: Optional[ZarrVersion] = ...,
+        max_threads: Optional[int] = ...,
+        overwrite: Optional[bool] = ...,
+        arrays: Optional[List[ArraySettings]] = ...,
+        plates: Optional[List[Plate]] = ...,
+        hcs_plates: Optional[List[Plate]] = ...,
+        custom_metadata: Optional[Union[str, Dict[str, Any]]] = ...,
+        output_key: Optional[str] = ...,
+        dimensions: Optional[List[Dimension]] = ...,
+        data_type: Optional[_DTypeLike] = ...,
+        compression: Optional[CompressionSettings] = ...,
+        downsampling_method: Optional[DownsamplingMethod] = ...,
+    ) -> None: ...
+    def __repr__(self) -> str: ...
+    def __eq__(self, other: object) -> bool: ...
+    def get_maximum_memory_usage(self) -> int:
+        """Get the maximum memory usage of the stream in bytes."""
+    def get_array_keys(self) -> List[str]:
+        """Get the list of array keys configured in this stream."""
+    @staticmethod
+    def from_file(path: Union[str, os.PathLike[str]]) -> StreamSettings:
+        """Load stream settings from a YAML or JSON config file.
+
+        A ``.json`` file must be JSON; anything else may be JSON or YAML
+        (YAML needs PyYAML).
+        """
+    @staticmethod
+    def from_string(text: str) -> StreamSettings:
+        """Load stream settings from a JSON or YAML config string."""
+    @staticmethod
+    def from_dict(data: Dict[str, Any]) -> StreamSettings:
+        """Build stream settings from a config dict (same schema as files).
+
+        Raises InvalidSettingsError (a ValueError) naming the path of an
+        unknown key or a bad value.
+        """
+    def to_dict(self) -> Dict[str, Any]:
+        """Serialize stream settings to a config dict.
+
+        ``StreamSettings.from_dict(s.to_dict()) == s`` for any settings.
+        """
+    def to_file(self, path: Union[str, os.PathLike[str]]) -> None:
+        """Dump settings to a config file (``.json`` -> JSON, else YAML)."""
+    def to_yaml(self) -> str:
+        """Serialize stream settings to a YAML string (needs PyYAML)."""
+    def to_json(self) -> str:
+        """Serialize stream settings to a JSON string."""
+
+# ---------------------------------------------------------------------------
+# The stream
+# ---------------------------------------------------------------------------
+
+class ZarrStream:
+    """An output stream to a Zarr store.
+
+    Creating it validates the settings (raising InvalidSettingsError, which
+    is a RuntimeError and a ValueError, naming the field at fault; nothing is
+    written then) and creates the store. Close it with ``close()`` or use it
+    as a context manager; a stream still open at interpreter exit is closed
+    then.
+    """
+
+    def __init__(self, settings: StreamSettings) -> None: ...
+    def append(
+        self,
+        data: Union[numpy.ndarray, numpy.generic, _Buffer],
+        key: Optional[str] = None,
+    ) -> None:
+        """Append data to the array ``key`` (optional when there is one).
+
+        Takes any number of bytes: part of a frame, one frame or many frames;
+        pieces are joined across calls. A numpy array of any layout is written
+        in its logical C order; its dtype must be the array's data type
+        (else TypeError). Other buffer objects are taken as raw bytes. The GIL
+        is released while the engine works.
+
+        Raises:
+            TypeError: ``data`` is neither a numpy array nor a buffer, or its
+                dtype does not match the array's data type.
+            AcquireZarrError: the engine refused the data, e.g. with status
+                ``"WriteOutOfBounds"`` past the end of a bounded array
+                (everything before is kept), or the stream is closed.
+        """
+    def skip(self, n_bytes: int, key: Optional[str] = None) -> None:
+        """Advance the array ``key`` as if ``n_bytes`` zero bytes were
+        appended (e.g. for dropped frames)."""
+    def write_custom_metadata(
+        self,
+        metadata: Union[str, Dict[str, Any]],
+        *,
+        array_key: Optional[str] = None,
+        metadata_key: Optional[str] = None,
+    ) -> bool:
+        """Merge a JSON object into the attributes of the node ``array_key``.
+
+        ``metadata`` is a JSON string or a dict. With ``metadata_key`` it goes
+        under ``attributes[metadata_key]``, else it is merged into the
+        attributes directly. The key ``"ome"`` is reserved. Returns True;
+        raises on failure.
+        """
+    def is_active(self) -> bool:
+        """True until the stream is closed."""
+    def get_current_memory_usage(self) -> int:
+        """Get the current memory usage of the stream in bytes."""
+    def close(self) -> None:
+        """Flush everything and finalise the store.
+
+        Raises AcquireZarrError (a RuntimeError) if any write failed. A second
+        call does nothing; after closing, ``append`` raises.
+        """
+    def __enter__(self) -> ZarrStream: ...
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> bool: ...
+    def __repr__(self) -> str: ...
+
+def get_log_level() -> LogLevel:
+    """Get the current log level for the Zarr API."""
+
+def set_log_level(level: LogLevel) -> None:
+    """Set the log level for the Zarr API."""
