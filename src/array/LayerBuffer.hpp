@@ -2,7 +2,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 
 namespace zarr {
 
@@ -14,15 +13,19 @@ class LayerBuffer
 {
   public:
     LayerBuffer(std::size_t slot_count, std::size_t chunk_bytes);
+    ~LayerBuffer();
 
-    uint8_t* chunk(std::size_t slot) { return chunks_.get() + slot * chunk_bytes_; }
+    LayerBuffer(const LayerBuffer&) = delete;
+    LayerBuffer& operator=(const LayerBuffer&) = delete;
+
+    uint8_t* chunk(std::size_t slot) { return chunks_ + slot * chunk_bytes_; }
 
     std::size_t bytes() const { return slot_count_ * chunk_bytes_; }
 
   private:
     std::size_t slot_count_;
     std::size_t chunk_bytes_;
-    std::unique_ptr<uint8_t[]> chunks_; // zeroed once: edges stay zero
+    uint8_t* chunks_; // starts zeroed, so never-written edges stay zero
 };
 
 } // namespace zarr
