@@ -1,0 +1,149 @@
+# acquire-zarr developer entry points. `make help` lists the targets.
+#
+# Works on a fresh Debian bookworm machine as root: `make test` and `make demo`
+# install the missing system packages, create .venv in the checkout, build and
+# install the Python package into it, then run.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
+
+# Parallelism for every CMake build (also used by scikit-build-core).
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+export CMAKE_BUILD_PARALLEL_LEVEL ?= $(NPROC)
+
+# --- system packages (Debian) ------------------------------------------------
+APT_PACKAGES := libblosc-dev nlohmann-json3-dev libzstd-dev libisal-dev \
+	libcurl4-openssl-dev libpugixml-dev pkg-config ninja-build cmake g++ \
+	python3 python3-venv python3-dev
+CMAKE_MIN_VERSION := 3.21
+
+# --- Python environment ------------------------------------------------------
+PYTHON ?= python3
+VENV := $(ROOT)/.venv
+VPY := $(VENV)/bin/python
+VENV_REQUIREMENTS := numpy pybind11 scikit-build-core pytest "zarr>=3" tensorstore \
+	ome-zarr-models pyyaml "moto[server]" boto3
+VENV_STAMP := $(VENV)/.aqz-requirements
+# Others may install into the same venv concurrently: serialise every pip call.
+PIP := flock /tmp/aqz-venv.lock $(VPY) -m pip --disable-pip-version-check
+
+# --- AddressSanitizer + UndefinedBehaviorSanitizer ---------------------------
+ASAN_PY_BUILD_DIR := build/python-asan
+# The ASan build of the module is installed here and put first on PYTHONPATH.
+ASAN_PY_TARGET := build/asan-site-packages
+# Python itself is not instrumented: the ASan runtime must be loaded first, and
+# libstdc++ with it so that ASan's __cxa_throw interceptor finds the real one.
+ASAN_PRELOAD = $(shell $${CXX:-g++} -print-file-name=libasan.so) \
+	$(shell $${CXX:-g++} -print-file-name=libstdc++.so)
+ASAN_PY_ENV = LD_PRELOAD="$(ASAN_PRELOAD)" PYTHONPATH=$(ROOT)/$(ASAN_PY_TARGET) \
+	ASAN_OPTIONS=detect_leaks=0 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+PYTEST_ARGS ?= -q
+CTEST := ctest --test-dir build/default --output-on-failure
+PYTEST = $(VPY) -m pytest tests/python $(PYTEST_ARGS)
+DEMO_ARGS ?=
+BENCH_ARGS ?=
+
+.PHONY: help deps venv install build test ctest pytest demo quickstart \
+	asan asan-build asan-ctest asan-pytest bench clean distclean
+
+help: ## Show this list
+	@echo "Usage: make <target>   (CMAKE_BUILD_PARALLEL_LEVEL=$(CMAKE_BUILD_PARALLEL_LEVEL))"
+	@echo
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-12s %s\n", $$1, $$2}' \
+		$(MAKEFILE_LIST)
+
+deps: ## apt-get install the missing system packages (Debian, as root)
+	@missing=""; \
+	for pkg in $(APT_PACKAGES); do \
+		if [ "$$pkg" = cmake ] && command -v cmake >/dev/null 2>&1 && \
+		   [ "$$(printf '%s\n' $(CMAKE_MIN_VERSION) \
+		        "$$(cmake --version | sed -n '1s/[^0-9]*\([0-9.]*\).*/\1/p')" \
+		        | sort -V | head -n1)" = $(CMAKE_MIN_VERSION) ]; then \
+			continue; \
+		fi; \
+		dpkg-query -W -f='$${Status}' "$$pkg" 2>/dev/null | grep -q 'ok installed' \
+			|| missing="$$missing $$pkg"; \
+	done; \
+	if [ -z "$$missing" ]; then \
+		echo "deps: all system packages present"; \
+	else \
+		echo "deps: installing$$missing"; \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update; \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+venv: deps ## Create .venv and install the build + test tools (when missing or stale)
+	@if ! "$(VPY)" -c 'import sys' >/dev/null 2>&1; then \
+		echo "venv: creating $(VENV)"; \
+		rm -rf "$(VENV)"; \
+		$(PYTHON) -m venv "$(VENV)"; \
+	fi
+	@want='$(VENV_REQUIREMENTS)'; \
+	if [ "$$(cat "$(VENV_STAMP)" 2>/dev/null)" != "$$want" ]; then \
+		echo "venv: installing $$want"; \
+		$(PIP) install $(VENV_REQUIREMENTS); \
+		printf '%s\n' "$$want" > "$(VENV_STAMP)"; \
+	else \
+		echo "venv: up to date"; \
+	fi
+
+# scikit-build-core keeps its CMake tree in the build-dir set in pyproject.toml,
+# so reinstalling rebuilds only what changed.
+install: venv ## Build and install the acquire_zarr package into .venv
+	$(PIP) install --no-build-isolation .
+
+build: deps ## Configure and build the C library and C tests (preset default)
+	@[ -f build/default/build.ninja ] || cmake --preset default
+	cmake --build --preset default
+
+ctest: build ## Run the C tests (ctest)
+	$(CTEST)
+
+pytest: install ## Run the Python tests against .venv
+	$(PYTEST)
+
+test: deps venv install build ## Everything: deps, venv, install, build, then ctest + pytest
+	$(CTEST)
+	$(PYTEST)
+
+demo: deps venv install ## Stream a simulated camera to demo.zarr, then read it back
+	$(VPY) examples/python/demo.py $(DEMO_ARGS)
+
+quickstart: deps venv install ## Run the README quick start (examples/python/quickstart.py)
+	$(VPY) examples/python/quickstart.py
+
+asan-build: deps ## Build the C library and tests with ASan + UBSan (preset asan)
+	@[ -f build/asan/build.ninja ] || cmake --preset asan
+	cmake --build --preset asan
+
+# The asan test preset sets ASAN_OPTIONS (leak checks on) and UBSAN_OPTIONS.
+asan-ctest: asan-build ## Run ctest under ASan + UBSan (in build/asan)
+	ctest --preset asan
+
+asan-pytest: venv ## Run pytest against an ASan + UBSan build of the module
+	rm -rf $(ASAN_PY_TARGET)
+	$(PIP) install --no-build-isolation --no-deps --target $(ASAN_PY_TARGET) \
+		--config-settings=build-dir=$(ASAN_PY_BUILD_DIR) \
+		--config-settings=cmake.build-type=Debug \
+		--config-settings=cmake.define.AQZ_SANITIZE=address,undefined .
+	$(ASAN_PY_ENV) $(VPY) -c 'import acquire_zarr; print(acquire_zarr.__file__)' \
+		| grep -F '$(ASAN_PY_TARGET)/'
+	@# --capture=sys: sanitizer reports go to fd 2, which must stay the terminal.
+	$(ASAN_PY_ENV) $(PYTEST) --capture=sys
+
+asan: asan-ctest asan-pytest ## ctest and pytest under AddressSanitizer + UBSan
+
+bench: install ## Run the benchmarks (benchmarks/bench.py)
+	$(VPY) benchmarks/bench.py $(BENCH_ARGS)
+
+clean: ## Remove build trees and demo output (keeps the venvs)
+	rm -rf build demo.zarr my_stream.zarr
+
+distclean: clean ## Also remove .venv and the benchmark's published-wheel venv
+	rm -rf $(VENV) benchmarks/.venv-published

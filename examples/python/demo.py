@@ -1,0 +1,168 @@
+"""Stream a simulated camera to Zarr, then read the result back.
+
+A camera produces 2048 x 2048 uint16 frames of a smooth pattern drifting
+across the sensor, plus noise. They are streamed to ``demo.zarr`` as a Zarr v3
+array (t, y, x) with the append dimension t unbounded, chunks 64 x 256 x 256,
+shards of 1 x 8 x 8 chunks, Blosc LZ4 level 1 with byte shuffle. A progress
+line shows frames done, frames/s and GB/s. Afterwards the store is opened
+with zarr-python, and one frame is compared with what was sent.
+
+    python examples/python/demo.py [--frames 300] [--size 2048] [--codec lz4]
+"""
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+import zarr
+
+import acquire_zarr as aqz
+
+CODECS = {
+    "lz4": (aqz.Compressor.BLOSC1, aqz.CompressionCodec.BLOSC_LZ4),
+    "zstd": (aqz.Compressor.BLOSC1, aqz.CompressionCodec.BLOSC_ZSTD),
+    "none": None,
+}
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--output", default="demo.zarr", help="store path (overwritten)")
+    p.add_argument("--frames", type=int, default=300, help="number of frames")
+    p.add_argument("--size", type=int, default=2048, help="frame height and width")
+    p.add_argument("--codec", choices=CODECS, default="lz4", help="Blosc codec")
+    p.add_argument("--level", type=int, default=1, help="compression level")
+    p.add_argument("--threads", type=int, default=0, help="max_threads (0 = all)")
+    return p.parse_args()
+
+
+class Camera:
+    """Frames of a smooth pattern that drifts over time, plus sensor noise.
+
+    The pattern and a few noise frames are computed once; a frame is a
+    shifted window of the pattern plus one of the noise frames, so the camera
+    is much faster than the stream it feeds.
+    """
+
+    DRIFT = (3, 5)  # pixels per frame in y and x
+    NOISE_FRAMES = 8
+
+    def __init__(self, size, seed=0):
+        self.size = size
+        self.margin = 256
+        n = size + self.margin
+        y, x = np.ogrid[0:n, 0:n]
+        pattern = (
+            20000
+            + 9000 * np.sin(x / 61.0) * np.cos(y / 89.0)
+            + 6000 * np.cos((x + y) / 173.0)
+        )
+        self.pattern = pattern.astype(np.uint16)
+        rng = np.random.default_rng(seed)
+        self.noise = rng.integers(0, 64, (self.NOISE_FRAMES, size, size), dtype=np.uint16)
+        self.frame = np.empty((size, size), dtype=np.uint16)
+
+    def capture(self, i, out=None):
+        """Frame i (deterministic). Written into `out`, or a reused buffer."""
+        dy, dx = ((d * i) % self.margin for d in self.DRIFT)
+        window = self.pattern[dy : dy + self.size, dx : dx + self.size]
+        out = self.frame if out is None else out
+        np.add(window, self.noise[i % self.NOISE_FRAMES], out=out)
+        return out
+
+
+def stream_settings(args):
+    compression = None
+    if CODECS[args.codec] is not None:
+        compressor, codec = CODECS[args.codec]
+        compression = aqz.CompressionSettings(
+            compressor=compressor, codec=codec, level=args.level, shuffle=1
+        )
+    side = min(256, args.size)
+    dimensions = [
+        aqz.Dimension(name="t", kind=aqz.DimensionType.TIME, array_size_px=0,
+                      chunk_size_px=64, shard_size_chunks=1),
+        aqz.Dimension(name="y", kind=aqz.DimensionType.SPACE, array_size_px=args.size,
+                      chunk_size_px=side, shard_size_chunks=8),
+        aqz.Dimension(name="x", kind=aqz.DimensionType.SPACE, array_size_px=args.size,
+                      chunk_size_px=side, shard_size_chunks=8),
+    ]
+    return aqz.StreamSettings(
+        store_path=args.output,
+        version=aqz.ZarrVersion.V3,
+        overwrite=True,
+        max_threads=args.threads,
+        arrays=[aqz.ArraySettings(dimensions=dimensions, data_type=aqz.DataType.UINT16,
+                                  compression=compression)],
+    )
+
+
+def progress(done, total, elapsed, nbytes, width=30):
+    fps = done / elapsed if elapsed > 0 else 0.0
+    gbps = nbytes / elapsed / 1e9 if elapsed > 0 else 0.0
+    filled = width * done // total
+    bar = "#" * filled + "-" * (width - filled)
+    sys.stdout.write(f"\r[{bar}] {done}/{total} frames  {fps:7.1f} frames/s  {gbps:5.2f} GB/s")
+    sys.stdout.flush()
+
+
+def bytes_on_disk(path):
+    total = 0
+    for root, _, files in os.walk(path):
+        total += sum(os.path.getsize(os.path.join(root, f)) for f in files)
+    return total
+
+
+def main():
+    args = parse_args()
+    if args.frames < 1 or args.size < 1:
+        sys.exit("--frames and --size must be positive")
+    camera = Camera(args.size)
+    frame_bytes = args.size * args.size * 2
+    check_index = args.frames // 2
+    expected = camera.capture(check_index, out=np.empty_like(camera.frame))
+
+    settings = stream_settings(args)
+    codec = "uncompressed" if args.codec == "none" else f"Blosc {args.codec.upper()} level {args.level} shuffle"
+    print(f"streaming {args.frames} frames of {args.size}x{args.size} uint16 to {args.output} "
+          f"(Zarr v3, chunks 64x{min(256, args.size)}x{min(256, args.size)}, shards 1x8x8, {codec})")
+
+    stream = aqz.ZarrStream(settings)
+    start = last_update = time.perf_counter()
+    try:
+        for i in range(args.frames):
+            stream.append(camera.capture(i))
+            now = time.perf_counter()
+            if now - last_update >= 0.1 or i + 1 == args.frames:
+                progress(i + 1, args.frames, now - start, (i + 1) * frame_bytes)
+                last_update = now
+    finally:
+        print()
+        stream.close()  # flushes what is still buffered; raises if a write failed
+    elapsed = time.perf_counter() - start
+    sent = args.frames * frame_bytes
+    print(f"closed after {elapsed:.2f} s: {args.frames / elapsed:.1f} frames/s, "
+          f"{sent / elapsed / 1e9:.2f} GB/s including the final flush")
+
+    array = zarr.open_array(args.output, mode="r")
+    stored = bytes_on_disk(args.output)
+    print(f"\n{args.output}")
+    print(f"  shape        {array.shape}")
+    print(f"  dtype        {array.dtype}")
+    print(f"  chunks       {array.chunks}, shards {array.shards}")
+    print(f"  data         {sent / 1e9:.3f} GB")
+    print(f"  on disk      {stored / 1e9:.3f} GB ({stored} bytes)")
+    print(f"  compression  {sent / stored:.2f}x")
+
+    expected_shape = (args.frames, args.size, args.size)
+    if array.shape != expected_shape:
+        sys.exit(f"FAIL: shape {array.shape}, expected {expected_shape}")
+    if not np.array_equal(array[check_index], expected):
+        sys.exit(f"FAIL: frame {check_index} read back differs from the frame sent")
+    print(f"  check        frame {check_index} read back with zarr-python equals the frame sent")
+
+
+if __name__ == "__main__":
+    main()
