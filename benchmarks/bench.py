@@ -1,0 +1,597 @@
+#!/usr/bin/env python3
+"""Streaming-write benchmark: this project vs. the published acquire-zarr wheel vs. TensorStore.
+
+Workload (issue 2, "Speed and memory"): 2048x2048 uint16 frames, one frame per append,
+256 frames by default, Zarr v3 with dims t (unbounded, TIME) / y / x (SPACE), chunks
+64x256x256 (t, y, x), shards 1x8x8 chunks, for three codecs:
+
+    none  uncompressed
+    lz4   Blosc1 LZ4,  level 1, byte shuffle
+    zstd  Blosc1 Zstd, level 1, byte shuffle
+
+For every implementation x codec the harness starts a fresh child process (so peak RSS is
+that case's alone), which loads the pre-generated frames, then times
+
+    create the writer -> append every frame (each append timed) -> close()
+
+and reports wall time, per-append latencies and its own peak RSS (ru_maxrss). Afterwards,
+untimed, the output is opened with zarr-python and checked (shape, layout, two frames).
+
+Run `python benchmarks/bench.py --help`; see benchmarks/README.md for what the numbers mean.
+
+The orchestrating process needs only the standard library; the children need numpy (and
+`acquire_zarr` or `tensorstore`), the verifier needs zarr-python -- the project's venv has
+all of them, the published wheel gets a venv of its own (created on first use).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import venv
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+OURS_PYTHON = REPO / ".venv" / "bin" / "python"
+PUBLISHED_VENV = HERE / ".venv-published"
+PUBLISHED_PYTHON = PUBLISHED_VENV / "bin" / "python"
+PUBLISHED_REQUIREMENT = "acquire-zarr==0.10.0"
+
+# tmpfs: we measure the writer, not a disk. One sub-directory per invocation, so two
+# benchmarks started at once don't delete each other's files.
+BENCH_ROOT = Path("/dev/shm/aqz-bench") / f"run-{os.getpid()}"
+FRAMES_FILE = BENCH_ROOT / "frames.npy"
+STORE_DIR = BENCH_ROOT / "stores"
+
+FRAME_SHAPE = (2048, 2048)  # (y, x)
+DTYPE = "uint16"
+CHUNK_SHAPE = (64, 256, 256)  # (t, y, x)
+SHARD_CHUNKS = (1, 8, 8)  # chunks per shard along (t, y, x)
+DISTINCT_FRAMES = 8  # frames cycled through; 8 x 8 MiB = 64 MiB of baseline RSS
+FRAME_SEED = 20240611
+
+IMPLS = ("ours", "published", "tensorstore")
+# codec name -> (blosc cname, clevel, shuffle) or None for uncompressed
+CODECS = {"none": None, "lz4": ("lz4", 1, 1), "zstd": ("zstd", 1, 1)}
+
+# Issue 2 targets for ours vs. published: throughput ratio per codec, and peak RSS <= published.
+TARGET_SPEEDUP = {"none": 2.0, "lz4": 1.5}
+
+CHILD_TIMEOUT_S = 900
+RESULT_MARKER = "BENCH-RESULT "
+
+
+# --------------------------------------------------------------------------------------
+# Child side: runs in a fresh interpreter of the implementation's venv.
+# --------------------------------------------------------------------------------------
+
+
+def make_frames(path: Path, n_distinct: int, seed: int) -> None:
+    """Write `n_distinct` realistic frames to `path` (.npy): smooth background + bright
+    blobs that drift from frame to frame + Poisson shot noise. Compressible, but not
+    trivially so (about what a camera on a fluorescence microscope produces)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    h, w = FRAME_SHAPE
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    scene = 100.0 + 40.0 * np.sin(xx / 170.0) * np.cos(yy / 230.0)  # uneven illumination
+    for _ in range(400):  # "cells": gaussian blobs, added in a window around each centre
+        cy, cx = rng.uniform(0, h), rng.uniform(0, w)
+        sigma = rng.uniform(4.0, 25.0)
+        amp = rng.uniform(200.0, 3000.0)
+        r = int(3 * sigma) + 1
+        y0, y1 = max(int(cy) - r, 0), min(int(cy) + r, h)
+        x0, x1 = max(int(cx) - r, 0), min(int(cx) + r, w)
+        gy = np.exp(-((np.arange(y0, y1) - cy) ** 2) / (2 * sigma**2))
+        gx = np.exp(-((np.arange(x0, x1) - cx) ** 2) / (2 * sigma**2))
+        scene[y0:y1, x0:x1] += amp * np.outer(gy, gx)
+    frames = np.empty((n_distinct, h, w), dtype=np.uint16)
+    for k in range(n_distinct):
+        drifted = np.roll(scene, shift=(3 * k, 2 * k), axis=(0, 1)) * (1.0 - 0.01 * k)
+        frames[k] = np.clip(rng.poisson(drifted), 0, 65535)
+    np.save(path, frames)
+
+
+def current_rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def cpu_seconds() -> float:
+    """user + system CPU time of this process, all threads."""
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+def peak_rss_bytes() -> int:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
+
+
+def acquire_zarr_settings(aqz, np, store: str, codec: str, max_threads: int):
+    """The workload in the acquire-zarr (published 0.10.0 == this project's) Python API."""
+    dims = [
+        aqz.Dimension(name="t", kind=aqz.DimensionType.TIME, array_size_px=0,
+                      chunk_size_px=CHUNK_SHAPE[0], shard_size_chunks=SHARD_CHUNKS[0]),
+        aqz.Dimension(name="y", kind=aqz.DimensionType.SPACE, array_size_px=FRAME_SHAPE[0],
+                      chunk_size_px=CHUNK_SHAPE[1], shard_size_chunks=SHARD_CHUNKS[1]),
+        aqz.Dimension(name="x", kind=aqz.DimensionType.SPACE, array_size_px=FRAME_SHAPE[1],
+                      chunk_size_px=CHUNK_SHAPE[2], shard_size_chunks=SHARD_CHUNKS[2]),
+    ]
+    compression = None
+    if CODECS[codec] is not None:
+        cname, clevel, shuffle = CODECS[codec]
+        compression = aqz.CompressionSettings(
+            compressor=aqz.Compressor.BLOSC1,
+            codec={"lz4": aqz.CompressionCodec.BLOSC_LZ4,
+                   "zstd": aqz.CompressionCodec.BLOSC_ZSTD}[cname],
+            level=clevel,
+            shuffle=shuffle,
+        )
+    settings = aqz.StreamSettings(store_path=store, version=aqz.ZarrVersion.V3,
+                                  overwrite=True, max_threads=max_threads)
+    settings.arrays = [aqz.ArraySettings(output_key="", dimensions=dims,
+                                         data_type=np.uint16, compression=compression)]
+    return settings
+
+
+def run_acquire_zarr(frames, n_frames: int, store: str, codec: str, max_threads: int) -> dict:
+    import numpy as np
+    import acquire_zarr as aqz
+
+    aqz.set_log_level(aqz.LogLevel.ERROR)
+    settings = acquire_zarr_settings(aqz, np, store, codec, max_threads)
+    info = {"module": aqz.__file__}
+    try:
+        info["estimated_max_memory_bytes"] = int(settings.get_maximum_memory_usage())
+    except Exception as e:  # not worth failing the benchmark over
+        info["estimated_max_memory_bytes"] = f"error: {e}"
+
+    latencies_ns, rss_samples = [], []
+    k = len(frames)
+    t0 = time.perf_counter()
+    stream = aqz.ZarrStream(settings)
+    for i in range(n_frames):
+        frame = frames[i % k]
+        a = time.perf_counter_ns()
+        stream.append(frame)
+        latencies_ns.append(time.perf_counter_ns() - a)
+        if i % 8 == 7:
+            rss_samples.append(current_rss_bytes())
+    t_appended = time.perf_counter()
+    stream.close()
+    t1 = time.perf_counter()
+    return dict(info, wall_s=t1 - t0, close_s=t1 - t_appended,
+                latencies_ns=latencies_ns, rss_samples=rss_samples)
+
+
+def tensorstore_spec(store: str, codec: str, n_frames: int) -> dict:
+    """The same sharded zarr3 layout acquire-zarr writes, with the same blosc config."""
+    inner = [{"name": "bytes", "configuration": {"endian": "little"}}]
+    if CODECS[codec] is not None:
+        cname, clevel, shuffle = CODECS[codec]
+        inner.append({"name": "blosc", "configuration": {
+            "cname": cname, "clevel": clevel,
+            "shuffle": ["noshuffle", "shuffle", "bitshuffle"][shuffle],
+            "typesize": 2, "blocksize": 0}})
+    shard_shape = [c * s for c, s in zip(CHUNK_SHAPE, SHARD_CHUNKS)]
+    return {
+        "driver": "zarr3",
+        "kvstore": {"driver": "file", "path": store},
+        "metadata": {
+            # TensorStore needs the extent up front (acquire-zarr grows t as frames arrive and
+            # writes the final shape at close); the written bytes are the same.
+            "shape": [n_frames, *FRAME_SHAPE],
+            "data_type": DTYPE,
+            "fill_value": 0,
+            "dimension_names": ["t", "y", "x"],
+            "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": shard_shape}},
+            "chunk_key_encoding": {"name": "default", "configuration": {"separator": "/"}},
+            "codecs": [{"name": "sharding_indexed", "configuration": {
+                "chunk_shape": list(CHUNK_SHAPE),
+                "codecs": inner,
+                "index_codecs": [{"name": "bytes", "configuration": {"endian": "little"}},
+                                 {"name": "crc32c"}],
+                "index_location": "end",
+            }}],
+        },
+        "create": True,
+        "delete_existing": True,
+    }
+
+
+def run_tensorstore(frames, n_frames: int, store: str, codec: str, mode: str) -> dict:
+    """Stream frames into TensorStore; each "append" is one frame handed to the writer.
+
+    A chunk layer (64 frames) is exactly one row of shards here, and TensorStore should see
+    whole shards at once: written frame by frame without a transaction it would read back
+    and re-encode a shard on every write. So frames are gathered per layer, one of:
+
+    "layer" (default): frames are copied into one reusable 64-frame numpy staging buffer
+      (this copy is the append, like acquire-zarr copying a frame into its chunk buffers);
+      when the layer is full it goes out in one synchronous `write()` of whole shards, which
+      may reference the buffer (no second copy). The 64th append carries the encode + write.
+      Chosen because it was the fastest and leanest: same or lower CPU time than "txn" at
+      256 frames, clearly lower at 1024 (10.6 vs 13.8 CPU s), and its RSS stays flat
+      (~940 MiB) where both transaction modes kept growing (2.2 / 3.3 GiB at 1024 frames).
+    "txn": each frame is written into a transaction (TensorStore copies it into its own
+      chunk buffers, ~3 ms per frame) and the transaction is committed when the layer is full.
+    "txn-async": like "txn", but the commit runs in the background while the next layer is
+      filled (at most one commit in flight). Smaller p99, no more throughput on 2 cores.
+    """
+    import numpy as np
+    import tensorstore as ts
+
+    spec = tensorstore_spec(store, codec, n_frames)
+    layer = CHUNK_SHAPE[0]
+    k = len(frames)
+    latencies_ns, rss_samples = [], []
+
+    t0 = time.perf_counter()
+    ds = ts.open(spec).result()
+    txn, in_flight = ts.Transaction(), None
+    staging = np.empty((layer, *FRAME_SHAPE), dtype=np.uint16) if mode == "layer" else None
+    for i in range(n_frames):
+        frame = frames[i % k]
+        a = time.perf_counter_ns()
+        layer_full = i % layer == layer - 1 or i == n_frames - 1
+        if mode == "layer":
+            staging[i % layer] = frame
+            if layer_full:
+                start = i - i % layer
+                ds[start:i + 1].write(staging[: i + 1 - start],
+                                      can_reference_source_data_indefinitely=True).result()
+        else:
+            ds.with_transaction(txn)[i].write(frame).result()
+            if layer_full:
+                if mode == "txn":
+                    txn.commit_sync()
+                else:
+                    if in_flight is not None:
+                        in_flight.result()  # back-pressure: at most one commit in flight
+                    in_flight = txn.commit_async()
+                txn = ts.Transaction()
+        latencies_ns.append(time.perf_counter_ns() - a)
+        if i % 8 == 7:
+            rss_samples.append(current_rss_bytes())
+    t_appended = time.perf_counter()
+    if in_flight is not None:
+        in_flight.result()
+    del ds  # "close": nothing is left buffered once the commits are done
+    t1 = time.perf_counter()
+    return dict(module=ts.__file__, ts_mode=mode, wall_s=t1 - t0, close_s=t1 - t_appended,
+                latencies_ns=latencies_ns, rss_samples=rss_samples)
+
+
+def child_main(cfg: dict) -> None:
+    import numpy as np
+
+    frames = np.load(cfg["frames_file"])  # read into anonymous memory, like camera buffers
+    frames = [np.ascontiguousarray(f) for f in frames]
+    n_frames, store, codec = cfg["frames"], cfg["store"], cfg["codec"]
+    if cfg["impl"] == "tensorstore":
+        import tensorstore  # noqa: F401  (import before the baseline is read)
+    else:
+        import acquire_zarr  # noqa: F401
+    baseline_rss = current_rss_bytes()
+    baseline_peak = peak_rss_bytes()
+
+    cpu0 = cpu_seconds()
+    if cfg["impl"] == "tensorstore":
+        result = run_tensorstore(frames, n_frames, store, codec, cfg["ts_mode"])
+    else:
+        result = run_acquire_zarr(frames, n_frames, store, codec, cfg["max_threads"])
+    result.update(
+        cpu_s=cpu_seconds() - cpu0,  # includes settings/open, a few ms
+        baseline_rss_bytes=baseline_rss,
+        baseline_peak_rss_bytes=baseline_peak,
+        peak_rss_bytes=peak_rss_bytes(),
+        bytes_appended=n_frames * FRAME_SHAPE[0] * FRAME_SHAPE[1] * 2,
+        numpy=np.__version__,
+    )
+    try:
+        from importlib.metadata import version
+
+        result["version"] = version("tensorstore" if cfg["impl"] == "tensorstore" else "acquire-zarr")
+    except Exception:
+        result["version"] = "?"
+    print(RESULT_MARKER + json.dumps(result), flush=True)
+
+
+def verify_main(cfg: dict) -> None:
+    """Untimed check of a written store with zarr-python: shape, layout, frame contents."""
+    import numpy as np
+    import zarr
+
+    frames = np.load(cfg["frames_file"])
+    n = cfg["frames"]
+    arr = zarr.open_array(cfg["store"], mode="r")
+    problems = []
+    if tuple(arr.shape) != (n, *FRAME_SHAPE):
+        problems.append(f"shape {tuple(arr.shape)} != {(n, *FRAME_SHAPE)}")
+    if arr.dtype != np.dtype(DTYPE):
+        problems.append(f"dtype {arr.dtype} != {DTYPE}")
+    shard_shape = tuple(c * s for c, s in zip(CHUNK_SHAPE, SHARD_CHUNKS))
+    if tuple(arr.shards or ()) != shard_shape or tuple(arr.chunks) != CHUNK_SHAPE:
+        problems.append(f"shards {arr.shards} / chunks {arr.chunks} != {shard_shape} / {CHUNK_SHAPE}")
+    meta = json.loads((Path(cfg["store"]) / "zarr.json").read_text())
+    inner = meta["codecs"][0]["configuration"]["codecs"]
+    blosc = [c for c in inner if c["name"] == "blosc"]
+    want = CODECS[cfg["codec"]]
+    if want is None and blosc:
+        problems.append(f"unexpected compressor {blosc}")
+    if want is not None:
+        got = blosc[0]["configuration"] if blosc else {}
+        if (got.get("cname"), got.get("clevel"), got.get("shuffle")) != (want[0], want[1], "shuffle"):
+            problems.append(f"blosc config {got} != {want}")
+    if not problems:
+        for t in sorted({n // 2, n - 1}):
+            if not np.array_equal(arr[t], frames[t % len(frames)]):
+                problems.append(f"frame {t} differs")
+    print(RESULT_MARKER + json.dumps({"ok": not problems, "problems": problems}), flush=True)
+
+
+# --------------------------------------------------------------------------------------
+# Parent side: orchestration, stdlib only.
+# --------------------------------------------------------------------------------------
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def run_python(python: Path, args: list[str], timeout: float = CHILD_TIMEOUT_S) -> dict:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    proc = subprocess.run([str(python), str(Path(__file__).resolve()), *args],
+                          capture_output=True, text=True, timeout=timeout, cwd=HERE, env=env)
+    for line in proc.stdout.splitlines():
+        if line.startswith(RESULT_MARKER):
+            return json.loads(line[len(RESULT_MARKER):])
+    raise RuntimeError(f"{python} {' '.join(args[:2])} exited {proc.returncode}:\n"
+                       f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+
+
+def ensure_published_venv() -> None:
+    """Create benchmarks/.venv-published with the published wheel (and the project's numpy)."""
+    if PUBLISHED_PYTHON.exists():
+        ok = subprocess.run([str(PUBLISHED_PYTHON), "-c", "import acquire_zarr, numpy"],
+                            capture_output=True).returncode == 0
+        if ok:
+            return
+    log(f"creating {PUBLISHED_VENV} with {PUBLISHED_REQUIREMENT} ...")
+    venv.EnvBuilder(with_pip=True, clear=True).create(PUBLISHED_VENV)
+    numpy_req = "numpy"
+    if OURS_PYTHON.exists():  # same numpy as the project's venv: same frame handling
+        r = subprocess.run([str(OURS_PYTHON), "-c", "import numpy; print(numpy.__version__)"],
+                           capture_output=True, text=True)
+        if r.returncode == 0:
+            numpy_req = f"numpy=={r.stdout.strip()}"
+    subprocess.run([str(PUBLISHED_PYTHON), "-m", "pip", "install", "--quiet",
+                    PUBLISHED_REQUIREMENT, numpy_req], check=True)
+
+
+def python_for(impl: str) -> Path:
+    return PUBLISHED_PYTHON if impl == "published" else OURS_PYTHON
+
+
+def impl_available(impl: str) -> tuple[bool, str]:
+    module = "tensorstore" if impl == "tensorstore" else "acquire_zarr"
+    r = subprocess.run([str(python_for(impl)), "-c", f"import {module}; print({module}.__file__)"],
+                       capture_output=True, text=True, cwd=HERE)
+    if r.returncode == 0:
+        return True, r.stdout.strip()
+    return False, (r.stderr.strip().splitlines() or ["?"])[-1]
+
+
+def dir_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def run_case(impl: str, codec: str, args) -> dict:
+    store = STORE_DIR / f"{impl}-{codec}.zarr"
+    shutil.rmtree(store, ignore_errors=True)
+    cfg = {"impl": impl, "codec": codec, "frames": args.frames, "store": str(store),
+           "frames_file": str(FRAMES_FILE), "max_threads": args.max_threads,
+           "ts_mode": args.ts_mode}
+    try:
+        result = run_python(python_for(impl), ["--child", json.dumps(cfg)])
+        result["stored_bytes"] = dir_size(store)
+        check = run_python(OURS_PYTHON, ["--verify", json.dumps(cfg)])
+        result["verified"] = check["ok"]
+        result["problems"] = check["problems"]
+    finally:
+        shutil.rmtree(store, ignore_errors=True)
+    return result
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..100)."""
+    s = sorted(values)
+    return s[min(len(s) - 1, max(0, round(q / 100 * len(s) + 0.5) - 1))]
+
+
+MIB = 1024 * 1024
+
+
+def summarize(runs: list[dict]) -> dict:
+    gbps = [r["bytes_appended"] / r["wall_s"] / 1e9 for r in runs]
+    return {
+        "gbps": statistics.median(gbps), "gbps_min": min(gbps), "gbps_max": max(gbps),
+        "p50_ms": statistics.median(percentile(r["latencies_ns"], 50) / 1e6 for r in runs),
+        "p99_ms": statistics.median(percentile(r["latencies_ns"], 99) / 1e6 for r in runs),
+        "max_ms": statistics.median(max(r["latencies_ns"]) / 1e6 for r in runs),
+        "close_ms": statistics.median(r["close_s"] * 1e3 for r in runs),
+        "cpu_s": statistics.median(r["cpu_s"] for r in runs),
+        "peak_mib": statistics.median(r["peak_rss_bytes"] / MIB for r in runs),
+        "peak_mib_max": max(r["peak_rss_bytes"] / MIB for r in runs),
+        "base_mib": statistics.median(r["baseline_rss_bytes"] / MIB for r in runs),
+        "ratio": statistics.median(r["bytes_appended"] / max(r["stored_bytes"], 1) for r in runs),
+        "verified": all(r["verified"] for r in runs),
+        "problems": sorted({p for r in runs for p in r["problems"]}),
+        "n": len(runs),
+    }
+
+
+def render(results: dict, failures: dict, args, notes: list[str]) -> str:
+    out = []
+    out.append(f"Workload: {args.frames} frames of {FRAME_SHAPE[0]}x{FRAME_SHAPE[1]} {DTYPE}, "
+               f"one frame per append, chunks {'x'.join(map(str, CHUNK_SHAPE))} (t,y,x), "
+               f"shards {'x'.join(map(str, SHARD_CHUNKS))} chunks, Zarr v3, target {BENCH_ROOT.parent} (tmpfs). "
+               f"Medians of {args.runs} run(s), each case in a fresh process; GB = 1e9 bytes.")
+    out.append("")
+    out.append("| impl | codec | GB/s median (min–max) | append p50 ms | append p99 ms "
+               "| append max ms | close ms | CPU s | peak RSS MiB | baseline RSS MiB | size ratio | verified |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    summaries = {}
+    for codec in args.codec:
+        for impl in args.impl:
+            key = (impl, codec)
+            if key in failures and key not in results:
+                out.append(f"| {impl} | {codec} | FAILED: {failures[key]} | | | | | | | | | |")
+                continue
+            if key not in results:
+                continue
+            s = summaries[key] = summarize(results[key])
+            ver = "yes" if s["verified"] else "NO: " + "; ".join(s["problems"])
+            out.append(f"| {impl} | {codec} | {s['gbps']:.2f} ({s['gbps_min']:.2f}–{s['gbps_max']:.2f}) "
+                       f"| {s['p50_ms']:.2f} | {s['p99_ms']:.1f} | {s['max_ms']:.1f} | {s['close_ms']:.0f} | {s['cpu_s']:.2f} "
+                       f"| {s['peak_mib']:.0f} | {s['base_mib']:.0f} | {s['ratio']:.2f} | {ver} |")
+    ratio_lines = []
+    for codec in args.codec:
+        o, p = summaries.get(("ours", codec)), summaries.get(("published", codec))
+        if not (o and p):
+            continue
+        speed = o["gbps"] / p["gbps"]
+        mem = o["peak_mib"] / p["peak_mib"]
+        own_o, own_p = o["peak_mib"] - o["base_mib"], p["peak_mib"] - p["base_mib"]
+        target = TARGET_SPEEDUP.get(codec)
+        verdict = ""
+        if target:
+            verdict = (f" — target ≥{target:g}× and memory ≤ published: "
+                       f"{'met' if speed >= target and mem <= 1.0 else 'NOT met'}")
+        ratio_lines.append(f"- {codec}: throughput ours/published = {speed:.2f}×, "
+                           f"peak RSS ours/published = {mem:.2f}× "
+                           f"(writer's own share {own_o:.0f} vs {own_p:.0f} MiB){verdict}")
+    if ratio_lines:
+        out += ["", "Ours / published:", *ratio_lines]
+    if notes:
+        out += ["", *[f"Note: {n}" for n in notes]]
+    return "\n".join(out)
+
+
+def parse_list(value: str, allowed) -> list[str]:
+    items = [v.strip() for v in value.split(",") if v.strip()]
+    bad = [v for v in items if v not in allowed]
+    if bad:
+        raise argparse.ArgumentTypeError(f"unknown {bad}; choose from {','.join(allowed)}")
+    return items
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=5, help="repetitions of every case (default 5)")
+    ap.add_argument("--frames", type=int, default=256, help="frames per stream (default 256)")
+    ap.add_argument("--impl", type=lambda v: parse_list(v, IMPLS), default=list(IMPLS),
+                    help="comma list of ours,published,tensorstore")
+    ap.add_argument("--codec", type=lambda v: parse_list(v, CODECS), default=list(CODECS),
+                    help="comma list of none,lz4,zstd")
+    ap.add_argument("--markdown", type=Path, help="also write the table to this file")
+    ap.add_argument("--json", type=Path, help="write every raw run (incl. latencies) here")
+    ap.add_argument("--max-threads", type=int, default=0,
+                    help="StreamSettings.max_threads for acquire-zarr (0 = library default)")
+    ap.add_argument("--ts-mode", choices=("layer", "txn", "txn-async"), default="layer",
+                    help="how TensorStore is fed (see run_tensorstore); default layer")
+    ap.add_argument("--seed", type=int, default=0, help="seed for the case order")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--verify", help=argparse.SUPPRESS)
+    ap.add_argument("--make-frames", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.child:
+        return child_main(json.loads(args.child))
+    if args.verify:
+        return verify_main(json.loads(args.verify))
+    if args.make_frames:
+        make_frames(Path(args.make_frames), DISTINCT_FRAMES, FRAME_SEED)
+        print(RESULT_MARKER + "{}")
+        return
+
+    if not OURS_PYTHON.exists():
+        sys.exit(f"{OURS_PYTHON} not found: the project venv runs TensorStore, ours and the verifier")
+    notes = []
+    if "published" in args.impl:
+        ensure_published_venv()
+    impls = []
+    for impl in args.impl:
+        ok, where = impl_available(impl)
+        if ok:
+            log(f"{impl}: {where}")
+            impls.append(impl)
+        else:
+            log(f"{impl}: not importable, skipped ({where})")
+            notes.append(f"{impl} skipped: not importable ({where})")
+    args.impl = impls
+
+    shutil.rmtree(BENCH_ROOT, ignore_errors=True)
+    STORE_DIR.mkdir(parents=True)
+    try:
+        run_python(OURS_PYTHON, ["--make-frames", str(FRAMES_FILE)])
+        cases = [(i, c) for i in args.impl for c in args.codec]
+        results: dict = {}
+        failures: dict = {}
+        raw = []
+        rng = random.Random(args.seed)
+        load_before = os.getloadavg()
+        for run in range(args.runs):
+            order = cases[:]
+            rng.shuffle(order)  # a fresh order every round, so drift hits everyone alike
+            for impl, codec in order:
+                try:
+                    r = run_case(impl, codec, args)
+                except Exception as e:
+                    failures[(impl, codec)] = str(e).splitlines()[0][:200]
+                    log(f"[run {run + 1}/{args.runs}] {impl:11s} {codec:4s} FAILED: {e}")
+                    continue
+                results.setdefault((impl, codec), []).append(r)
+                raw.append({"run": run, "impl": impl, "codec": codec, **r})
+                lat = r["latencies_ns"]
+                log(f"[run {run + 1}/{args.runs}] {impl:11s} {codec:4s} "
+                    f"{r['bytes_appended'] / r['wall_s'] / 1e9:6.2f} GB/s  "
+                    f"p50 {percentile(lat, 50) / 1e6:7.2f} ms  p99 {percentile(lat, 99) / 1e6:8.1f} ms  "
+                    f"cpu {r['cpu_s']:5.2f} s  peak {r['peak_rss_bytes'] / MIB:6.0f} MiB  "
+                    f"{'ok' if r['verified'] else 'VERIFY FAILED ' + str(r['problems'])}")
+        load_after = os.getloadavg()
+    finally:
+        shutil.rmtree(BENCH_ROOT, ignore_errors=True)
+        try:
+            BENCH_ROOT.parent.rmdir()  # only if no other invocation is using it
+        except OSError:
+            pass
+
+    versions = sorted({f"{x['impl']} {x.get('version', '?')}" for x in raw})
+    notes.append(f"{os.cpu_count()} CPUs; load average {load_before[0]:.2f} before, "
+                 f"{load_after[0]:.2f} after; " + ", ".join(versions)
+                 + (f"; TensorStore fed in mode '{args.ts_mode}'" if "tensorstore" in args.impl else ""))
+    table = render(results, failures, args, notes)
+    print(table)
+    if args.markdown:
+        args.markdown.write_text(table + "\n")
+    if args.json:
+        args.json.write_text(json.dumps(raw))
+
+
+if __name__ == "__main__":
+    main()
