@@ -310,6 +310,28 @@ def test_close_reports_failed_write(tmp_path, version):
     stream.close()  # second close does nothing
 
 
+def test_failed_write_on_direct_path_keeps_earlier_layers(tmp_path):
+    """Uncompressed v3 with wide tiles writes frames straight into the shard
+    files (no layer buffer). A failure there is reported by append, by every
+    later append, and by close; the layer written before stays readable."""
+    store = tmp_path / "s.zarr"
+    spec = ArraySpec(shape=(4, 64, 512), chunks=(2, 32, 256), key="a")
+    data = random_data(spec.shape, spec.dtype)
+    stream = aqz.ZarrStream(stream_settings(store, spec, "v3"))
+    stream.append(data[:2])  # the first layer: complete and on disk
+    # The second layer's shards go below c/1/: block that directory.
+    blocker = store / "a" / "c" / "1"
+    blocker.write_text("not a directory")
+    for frames in (data[2:], data[3:]):
+        with pytest.raises(RuntimeError, match="Not a directory"):
+            stream.append(frames)
+    with pytest.raises(RuntimeError, match="Not a directory"):
+        stream.close()
+    blocker.unlink()
+    kept = ArraySpec(shape=(2, 64, 512), chunks=(2, 32, 256), key="a")
+    verify_array(store, kept, "v3", data[:2])
+
+
 def test_dropping_stream_without_close_flushes(store, version):
     spec = ArraySpec(**SMALL)
     data = random_data(spec.shape, spec.dtype)
