@@ -5,15 +5,16 @@
 #include <blosc.h>
 
 namespace zarr {
-
 BloscCompressor::BloscCompressor(std::string codec_name,
                                  int level,
                                  int shuffle,
-                                 std::size_t item_size)
+                                 std::size_t item_size,
+                                 std::size_t block_size)
   : codec_name_(std::move(codec_name))
   , level_(level)
   , shuffle_(shuffle)
   , item_size_(item_size)
+  , block_size_(block_size)
 {
 }
 
@@ -37,7 +38,7 @@ BloscCompressor::compress(const uint8_t* input,
                                            output,
                                            capacity,
                                            codec_name_.c_str(),
-                                           0, // automatic block size
+                                           block_size_,
                                            1);
     if (written <= 0) {
         fail(ZarrStatusCode_CompressionError,

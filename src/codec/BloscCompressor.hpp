@@ -11,10 +11,14 @@ namespace zarr {
 class BloscCompressor final : public ChunkCompressor
 {
   public:
+    /// `block_size` 0 lets Blosc choose. Each chunk's header records its
+    /// block size, so readers need nothing: the metadata's `blocksize`
+    /// stays 0, "chosen by the encoder".
     BloscCompressor(std::string codec_name,
                     int level,
                     int shuffle,
-                    std::size_t item_size);
+                    std::size_t item_size,
+                    std::size_t block_size);
 
     std::size_t max_compressed_size(std::size_t input_bytes) const override;
     std::size_t compress(const uint8_t* input,
@@ -27,6 +31,7 @@ class BloscCompressor final : public ChunkCompressor
     int level_;
     int shuffle_;
     std::size_t item_size_;
+    std::size_t block_size_;
 };
 
 } // namespace zarr
