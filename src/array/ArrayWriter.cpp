@@ -86,7 +86,9 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
   , errors_(errors)
   , compressor_(make_compressor(spec_))
   , key_prefix_(spec_.key.empty() ? "" : spec_.key + "/")
-  , buffers_(kLayerBuffers, lattice_.slot_count(), lattice_.chunk_bytes())
+  , buffers_(writes_directly(spec_, lattice_) ? 0 : kLayerBuffers,
+             lattice_.slot_count(),
+             lattice_.chunk_bytes())
 {
     if (writes_directly(spec_, lattice_)) {
         direct_ = true;

@@ -5,20 +5,19 @@ namespace zarr {
 LayerBufferPool::LayerBufferPool(std::size_t capacity,
                                  std::size_t slot_count,
                                  std::size_t chunk_bytes)
-  : capacity_(capacity)
-  , slot_count_(slot_count)
+  : slot_count_(slot_count)
   , chunk_bytes_(chunk_bytes)
 {
+    for (std::size_t i = 0; i < capacity; ++i) {
+        buffers_.push_back(std::make_unique<LayerBuffer>(slot_count_, chunk_bytes_));
+        free_.push_back(buffers_.back().get());
+    }
 }
 
 LayerBuffer*
 LayerBufferPool::acquire()
 {
     std::unique_lock lock(mutex_);
-    if (free_.empty() && buffers_.size() < capacity_) {
-        buffers_.push_back(std::make_unique<LayerBuffer>(slot_count_, chunk_bytes_));
-        return buffers_.back().get();
-    }
     if (free_.empty()) {
         const auto start = std::chrono::steady_clock::now();
         released_.wait(lock, [this] { return !free_.empty(); });
@@ -43,14 +42,7 @@ LayerBufferPool::release(LayerBuffer* buffer)
 std::size_t
 LayerBufferPool::bytes_allocated() const
 {
-    std::lock_guard lock(mutex_);
-    return buffers_.size() * slot_count_ * chunk_bytes_;
-}
-
-std::size_t
-LayerBufferPool::bytes_capacity() const
-{
-    return capacity_ * slot_count_ * chunk_bytes_;
+    return buffers_.size() * slot_count_ * chunk_bytes_; // fixed at construction
 }
 
 std::size_t

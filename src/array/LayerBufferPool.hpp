@@ -11,12 +11,14 @@
 
 namespace zarr {
 
-/// A fixed number of LayerBuffers, created on first need. When all are in
-/// use, acquire() waits until a writer job releases one: this is the
-/// stream's back-pressure, and what bounds its memory.
+/// A fixed number of LayerBuffers. When all are in use, acquire() waits
+/// until a writer job releases one: this is the stream's back-pressure, and
+/// what bounds its memory.
 class LayerBufferPool
 {
   public:
+    /// Creates every buffer now, so that streaming never waits for the
+    /// kernel to find memory (and a lack of it shows at stream creation).
     LayerBufferPool(std::size_t capacity,
                     std::size_t slot_count,
                     std::size_t chunk_bytes);
@@ -24,17 +26,14 @@ class LayerBufferPool
     LayerBuffer* acquire();
     void release(LayerBuffer* buffer);
 
-    /// Bytes held by the buffers created so far.
+    /// Bytes held by the buffers.
     std::size_t bytes_allocated() const;
-    /// What the pool can ever hold.
-    std::size_t bytes_capacity() const;
 
     /// How often, and for how long in total, acquire() had to wait.
     std::size_t wait_count() const;
     std::chrono::nanoseconds time_waited() const;
 
   private:
-    std::size_t capacity_;
     std::size_t slot_count_;
     std::size_t chunk_bytes_;
 

@@ -5,6 +5,7 @@
 #include <blosc.h>
 
 namespace zarr {
+
 BloscCompressor::BloscCompressor(std::string codec_name,
                                  int level,
                                  int shuffle,
