@@ -19,8 +19,8 @@ namespace zarr {
 /// Streams frames into one array.
 ///
 /// append() runs on the caller's thread. An uncompressed Zarr v3 array's
-/// frames go straight into their shard files (one gathered write per chunk
-/// tile). Otherwise each frame is copied once, straight into the chunk
+/// frames go straight into their shard files (one write per chunk tile).
+/// Otherwise each frame is copied once, straight into the chunk
 /// tiles of the current layer buffer. A full layer is handed
 /// to the thread pool: uncompressed, one job per shard writes the shard's
 /// contiguous chunks in one write; compressed, one job per chunk compresses
@@ -99,7 +99,7 @@ class ArrayWriter
     bool direct_ = false;
     bool direct_layer_open_ = false;
     std::vector<uint64_t> slot_offsets_; // each chunk's place in its shard
-    std::vector<uint8_t> zeros_;         // padding for tiles cut by the edge
+    std::vector<uint8_t> staging_;       // gathers a tile's rows for one write
 
     // Caller-thread state.
     LayerBuffer* current_ = nullptr;
