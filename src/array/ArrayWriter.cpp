@@ -250,6 +250,39 @@ ArrayWriter::open_direct_layer()
         }
     }
     direct_layer_open_ = true;
+    preallocate_next_layer();
+}
+
+void
+ArrayWriter::preallocate_next_layer()
+{
+    // When the next layer starts new shard files, a worker allocates their
+    // space while this layer is written (space in a file being written
+    // would wait for that file's lock instead). Only a hint: a failure
+    // here is reported by the writes themselves.
+    const uint64_t next = current_layer_ + 1;
+    const uint64_t group = next / lattice_.layers_per_shard();
+    if (group == shard_group_ ||
+        (lattice_.total_layers() > 0 && next >= lattice_.total_layers())) {
+        return;
+    }
+    next_files_ = make_shard_files(group);
+    next_group_ = group;
+    std::vector<std::pair<std::shared_ptr<ShardFile>, uint64_t>> targets;
+    for (std::size_t shard = 0; shard < next_files_.size(); ++shard) {
+        const uint64_t bytes =
+          lattice_.shards()[shard].index_in_shard.size() * lattice_.chunk_bytes();
+        targets.emplace_back(next_files_[shard], bytes);
+    }
+    pool_.submit([targets = std::move(targets)] {
+        for (const auto& [file, bytes] : targets) {
+            try {
+                file->preallocate(0, bytes);
+            } catch (const std::exception& error) {
+                log_debug("preallocation failed: ", error.what());
+            }
+        }
+    });
 }
 
 void
@@ -335,32 +368,45 @@ ArrayWriter::submit_layer()
     }
 }
 
+std::vector<std::shared_ptr<ShardFile>>
+ArrayWriter::make_shard_files(uint64_t group) const
+{
+    const uint64_t layers_per_shard = lattice_.layers_per_shard();
+    uint64_t expected_layers = layers_per_shard;
+    if (lattice_.total_layers() > 0) {
+        expected_layers =
+          std::min(layers_per_shard, lattice_.total_layers() - group * layers_per_shard);
+    }
+    const bool sharded = spec_.version == ZarrVersion_3;
+    std::vector<std::shared_ptr<ShardFile>> files;
+    for (std::size_t i = 0; i < lattice_.shards().size(); ++i) {
+        std::string key = key_prefix_ + (sharded ? "c" : "");
+        const uint64_t layer = group * layers_per_shard;
+        for (const uint64_t coordinate : lattice_.shard_key_coordinates(layer, i)) {
+            if (!key.empty() && key.back() != '/') {
+                key += '/';
+            }
+            key += std::to_string(coordinate);
+        }
+        files.push_back(std::make_shared<ShardFile>(
+          store_, key, sharded ? lattice_.chunks_per_shard() : 0, expected_layers));
+    }
+    return files;
+}
+
 std::shared_ptr<ShardFile>
 ArrayWriter::shard_file(uint64_t layer, std::size_t shard)
 {
-    const uint64_t layers_per_shard = lattice_.layers_per_shard();
-    const uint64_t group = layer / layers_per_shard;
+    const uint64_t group = layer / lattice_.layers_per_shard();
     if (group != shard_group_) {
         // A new row of shards. The previous row's files stay alive in the
         // jobs still writing them and close themselves after their last
         // layer, which was submitted before this one.
-        uint64_t expected_layers = layers_per_shard;
-        if (lattice_.total_layers() > 0) {
-            expected_layers = std::min(layers_per_shard,
-                                       lattice_.total_layers() - group * layers_per_shard);
-        }
-        const bool sharded = spec_.version == ZarrVersion_3;
-        files_.clear();
-        for (std::size_t i = 0; i < lattice_.shards().size(); ++i) {
-            std::string key = key_prefix_ + (sharded ? "c" : "");
-            for (const uint64_t coordinate : lattice_.shard_key_coordinates(layer, i)) {
-                if (!key.empty() && key.back() != '/') {
-                    key += '/';
-                }
-                key += std::to_string(coordinate);
-            }
-            files_.push_back(std::make_shared<ShardFile>(
-              store_, key, sharded ? lattice_.chunks_per_shard() : 0, expected_layers));
+        if (group == next_group_) {
+            files_ = std::move(next_files_); // made ahead by open_direct_layer
+            next_group_ = UINT64_MAX;
+        } else {
+            files_ = make_shard_files(group);
         }
         shard_group_ = group;
     }
@@ -479,6 +525,10 @@ ArrayWriter::finish()
         recording_failures(errors_, [&] { file->finish(); });
     }
     files_.clear();
+    for (const auto& file : next_files_) { // made ahead, never written
+        recording_failures(errors_, [&] { file->finish(); });
+    }
+    next_files_.clear();
     recording_failures(errors_, [&] {
         std::lock_guard lock(metadata_mutex_);
         rows_on_disk_ = rows_written();

@@ -70,6 +70,8 @@ class ArrayWriter
     void scatter(const uint8_t* frame, uint64_t frame_number);
     void submit_layer();
     std::shared_ptr<ShardFile> shard_file(uint64_t layer, std::size_t shard);
+    std::vector<std::shared_ptr<ShardFile>> make_shard_files(uint64_t group) const;
+    void preallocate_next_layer();
     void compress_chunk(const std::shared_ptr<LayerFlush>& flush, std::size_t slot);
     void write_shard(const std::shared_ptr<LayerFlush>& flush, std::size_t shard);
     void shard_written(const std::shared_ptr<LayerFlush>& flush, std::size_t shard);
@@ -110,6 +112,8 @@ class ArrayWriter
     std::size_t partial_bytes_ = 0;
     uint64_t shard_group_ = UINT64_MAX; // layer / layers_per_shard of files_
     std::vector<std::shared_ptr<ShardFile>> files_;
+    uint64_t next_group_ = UINT64_MAX; // the row of shards made ahead
+    std::vector<std::shared_ptr<ShardFile>> next_files_;
 
     // Shared with the writer jobs.
     mutable std::mutex metadata_mutex_;

@@ -57,12 +57,33 @@ ShardFile::layer_written()
 }
 
 void
+ShardFile::preallocate(uint64_t offset, uint64_t length)
+{
+    // Under the lock, so that finish() cannot close the sink meanwhile.
+    std::lock_guard lock(mutex_);
+    if (finished_) {
+        return;
+    }
+    if (!sink_) {
+        sink_ = store_.open_sink(key_);
+    }
+    sink_->preallocate(offset, length);
+}
+
+void
 ShardFile::finish()
 {
     std::lock_guard lock(mutex_);
-    if (!finished_ && sink_) {
-        write_index_and_close();
+    if (finished_ || !sink_) {
+        return;
     }
+    if (end_ == 0) { // opened ahead for chunks that never came
+        finished_ = true;
+        sink_->discard();
+        sink_.reset();
+        return;
+    }
+    write_index_and_close();
 }
 
 void

@@ -44,8 +44,13 @@ class ShardFile
     /// object.
     void layer_written();
 
+    /// Asks the store to reserve [offset, offset + length) before the
+    /// writes come (called from a worker, one layer ahead).
+    void preallocate(uint64_t offset, uint64_t length);
+
     /// Writes the index (if not yet written) and closes. Called at close
-    /// for a shard whose last layers never came.
+    /// for a shard whose last layers never came. A shard that got no
+    /// chunks at all is removed.
     void finish();
 
   private:

@@ -2,6 +2,7 @@
 
 #include "store/Sink.hpp"
 
+#include <atomic>
 #include <string>
 
 namespace zarr {
@@ -11,18 +12,25 @@ namespace zarr {
 class FileSink final : public Sink
 {
   public:
-    explicit FileSink(std::string path);
+    /// `root`: the store's directory; discard() removes the directories it
+    /// leaves empty below it.
+    FileSink(std::string path, std::string root);
     ~FileSink() override;
 
     FileSink(const FileSink&) = delete;
     FileSink& operator=(const FileSink&) = delete;
 
     void write(uint64_t offset, std::span<const ByteSpan> pieces) override;
+    void preallocate(uint64_t offset, uint64_t length) override;
     void close() override;
+    void discard() override;
 
   private:
     std::string path_;
+    std::string root_;
     int fd_ = -1;
+    bool preallocated_ = false;
+    std::atomic<uint64_t> end_{ 0 }; // one past the last byte written
 };
 
 } // namespace zarr

@@ -51,7 +51,7 @@ FileSystemStore::open_sink(const std::string& key)
 {
     const fs::path path = path_of(key);
     make_parent_directories(path);
-    return std::make_unique<FileSink>(path.string());
+    return std::make_unique<FileSink>(path.string(), root_.string());
 }
 
 void
@@ -66,7 +66,7 @@ FileSystemStore::write_object(const std::string& key, std::string_view content)
     temporary += ".tmp-" + std::to_string(::getpid()) + "-" +
                  std::to_string(counter.fetch_add(1));
     {
-        FileSink sink(temporary.string());
+        FileSink sink(temporary.string(), root_.string());
         const ByteSpan piece{ reinterpret_cast<const uint8_t*>(content.data()),
                               content.size() };
         sink.write(0, std::span(&piece, 1));

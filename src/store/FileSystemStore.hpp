@@ -26,7 +26,9 @@ class FileSystemStore final : public Store
 
     std::filesystem::path root_;
     std::mutex directories_mutex_;
-    std::set<std::filesystem::path> made_directories_; // saves a syscall per chunk
+    // Saves a syscall per chunk. A sink discarded at close may remove a
+    // directory listed here; nothing is written after that.
+    std::set<std::filesystem::path> made_directories_;
 };
 
 } // namespace zarr

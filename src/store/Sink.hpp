@@ -17,8 +17,16 @@ class Sink
     /// Writes `pieces` back to back starting at byte `offset`.
     virtual void write(uint64_t offset, std::span<const ByteSpan> pieces) = 0;
 
+    /// A hint that [offset, offset + length) will be written soon: the
+    /// store may reserve the space now (it does not change the object's
+    /// size). Failures are ignored; the writes will report them.
+    virtual void preallocate(uint64_t offset, uint64_t length) = 0;
+
     /// Completes the object; the sink accepts no more writes.
     virtual void close() = 0;
+
+    /// Abandons the object: nothing of it remains in the store.
+    virtual void discard() = 0;
 };
 
 } // namespace zarr

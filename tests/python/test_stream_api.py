@@ -311,25 +311,52 @@ def test_close_reports_failed_write(tmp_path, version):
 
 
 def test_failed_write_on_direct_path_keeps_earlier_layers(tmp_path):
-    """Uncompressed v3 with wide tiles writes frames straight into the shard
-    files (no layer buffer). A failure there is reported by append, by every
-    later append, and by close; the layer written before stays readable."""
+    """Uncompressed v3 with big tiles writes frames straight into the shard
+    files (no layer buffer), preparing the next layer's files one layer
+    ahead. A failure there (a blocked directory) is reported by append, by
+    every later append, and by close; the layers before stay readable."""
     store = tmp_path / "s.zarr"
-    spec = ArraySpec(shape=(4, 64, 512), chunks=(2, 32, 256), key="a")
+    spec = ArraySpec(shape=(6, 64, 512), chunks=(2, 32, 256), key="a")
     data = random_data(spec.shape, spec.dtype)
     stream = aqz.ZarrStream(stream_settings(store, spec, "v3"))
-    stream.append(data[:2])  # the first layer: complete and on disk
-    # The second layer's shards go below c/1/: block that directory.
-    blocker = store / "a" / "c" / "1"
+    stream.append(data[:2])  # layer 0 written; layer 1's files prepared
+    # The third layer's shards go below c/2/: block that directory.
+    blocker = store / "a" / "c" / "2"
     blocker.write_text("not a directory")
-    for frames in (data[2:], data[3:]):
-        with pytest.raises(RuntimeError, match="Not a directory"):
-            stream.append(frames)
+    with pytest.raises(RuntimeError, match="Not a directory"):
+        stream.append(data[2:])  # layer 1 is fine, layer 2 cannot be
+    with pytest.raises(RuntimeError, match="Not a directory"):
+        stream.append(data[5:])
     with pytest.raises(RuntimeError, match="Not a directory"):
         stream.close()
     blocker.unlink()
-    kept = ArraySpec(shape=(2, 64, 512), chunks=(2, 32, 256), key="a")
-    verify_array(store, kept, "v3", data[:2])
+    kept = ArraySpec(shape=(4, 64, 512), chunks=(2, 32, 256), key="a")
+    verify_array(store, kept, "v3", data[:4])
+
+
+@pytest.mark.parametrize("frames", [4, 5])
+def test_direct_path_leaves_nothing_for_layers_that_never_came(tmp_path, frames):
+    """Uncompressed v3 prepares the next layer's shard files ahead of time.
+    A stream stopping at a layer boundary (4 frames = 2 layers) or inside
+    one (5) leaves no file or directory for the layer that never came, and
+    every shard ends exactly with its index (nothing reserved is left)."""
+    store = tmp_path / "s.zarr"
+    spec = ArraySpec(shape=(frames, 64, 512), chunks=(2, 32, 256), key="a")
+    data = random_data(spec.shape, spec.dtype)
+    with aqz.ZarrStream(stream_settings(store, spec, "v3")) as stream:
+        stream.append(data)
+    verify_array(store, spec, "v3", data)
+    layers = -(-frames // 2)
+    array = store / "a"
+    directories = {p.relative_to(array).as_posix() for p in array.rglob("*") if p.is_dir()}
+    assert directories == {"c"} | {f"c/{t}" for t in range(layers)} | {
+        f"c/{t}/{y}" for t in range(layers) for y in range(2)}
+    # One chunk per shard: the chunk (a partial last layer's missing frame
+    # is a hole inside it), then a one-entry index.
+    shard_bytes = 2 * 32 * 256 * 2 + 16 + 4
+    shards = [p for p in array.rglob("*") if p.is_file() and p.name != "zarr.json"]
+    assert len(shards) == layers * 4
+    assert {p.stat().st_size for p in shards} == {shard_bytes}
 
 
 def test_dropping_stream_without_close_flushes(store, version):
