@@ -85,12 +85,10 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
   , errors_(errors)
   , compressor_(make_compressor(spec_))
   , key_prefix_(spec_.key.empty() ? "" : spec_.key + "/")
-  , buffers_(writes_directly(spec_, lattice_) ? 0 : kLayerBuffers,
-             lattice_.slot_count(),
-             lattice_.chunk_bytes())
+  , direct_(writes_directly(spec_, lattice_))
+  , buffers_(direct_ ? 0 : kLayerBuffers, lattice_.slot_count(), lattice_.chunk_bytes())
 {
-    if (writes_directly(spec_, lattice_)) {
-        direct_ = true;
+    if (direct_) {
         slot_offsets_.resize(lattice_.slot_count());
         // Whole tile rows, up to 256 KiB: stays in the CPU's cache.
         const std::size_t tile_row = lattice_.tile_width() * lattice_.bytes_per_pixel();
@@ -165,10 +163,17 @@ ArrayWriter::write_frame(const uint8_t* frame)
     }
     scatter(frame, frames_written_);
     ++frames_written_;
-    if (frames_written_ % lattice_.frames_per_layer() == 0 ||
-        frames_written_ == lattice_.total_frames()) {
+    if (layer_complete()) {
         submit_layer();
     }
+}
+
+bool
+ArrayWriter::layer_complete() const
+{
+    // The layer is full, or the (bounded) array ends inside it.
+    return frames_written_ % lattice_.frames_per_layer() == 0 ||
+           frames_written_ == lattice_.total_frames();
 }
 
 void
@@ -221,8 +226,7 @@ ArrayWriter::write_frame_directly(const uint8_t* frame)
             write_tiles_directly(frame, frames_written_);
         }
         ++frames_written_;
-        if (frames_written_ % lattice_.frames_per_layer() == 0 ||
-            frames_written_ == lattice_.total_frames()) {
+        if (layer_complete()) {
             close_direct_layer();
         }
     } catch (const ZarrError& error) {

@@ -67,6 +67,7 @@ class ArrayWriter
     struct LayerFlush;
 
     void write_frame(const uint8_t* frame);
+    bool layer_complete() const;
     void scatter(const uint8_t* frame, uint64_t frame_number);
     void submit_layer();
     std::shared_ptr<ShardFile> shard_file(uint64_t layer, std::size_t shard);
@@ -94,11 +95,11 @@ class ArrayWriter
     std::unique_ptr<ChunkCompressor> compressor_; // null = uncompressed
     std::string key_prefix_;                      // "" or "a/b/"
     std::vector<std::size_t> shard_of_slot_;
-    LayerBufferPool buffers_;
-
     // Uncompressed v3 arrays skip the layer buffers: frames are written
     // straight into their shards (see writes_directly).
-    bool direct_ = false;
+    bool direct_;
+    LayerBufferPool buffers_; // empty when direct_
+
     bool direct_layer_open_ = false;
     std::vector<uint64_t> slot_offsets_; // each chunk's place in its shard
     std::vector<uint8_t> staging_;       // gathers a tile's rows for one write

@@ -62,6 +62,7 @@ FileSink::write(uint64_t offset, std::span<const ByteSpan> pieces)
             end += piece.size;
         }
     }
+    // end_ = max(end_, end); writers of disjoint ranges may race here.
     for (uint64_t seen = end_; seen < end && !end_.compare_exchange_weak(seen, end);) {
     }
     // pwritev may write less than asked (and takes at most IOV_MAX pieces):
