@@ -2,6 +2,7 @@
 
 #include "format/DataType.hpp"
 #include "util/Logger.hpp"
+#include "util/StreamingCopy.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -207,12 +208,13 @@ ArrayWriter::scatter(const uint8_t* frame, uint64_t frame_number)
             const std::size_t width = std::min(tile_row, frame_row - start);
             uint8_t* target = row_tiles[x] + offset_in_tile;
             if (source) {
-                std::memcpy(target, source + start, width);
+                streaming_copy(target, source + start, width);
             } else {
                 std::memset(target, 0, width);
             }
         }
     }
+    streaming_copy_fence(); // the layer may go to a worker next
 }
 
 void
