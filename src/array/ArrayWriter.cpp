@@ -105,6 +105,10 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
         }
     }
     write_metadata(0);
+    if (!direct_) {
+        // Last: nothing after this may throw, as the job holds `this`.
+        pool_.submit([this] { buffers_.create_remaining(); });
+    }
 }
 
 uint64_t

@@ -1,16 +1,48 @@
 #include "array/LayerBufferPool.hpp"
 
+#include "util/Logger.hpp"
+
 namespace zarr {
 
 LayerBufferPool::LayerBufferPool(std::size_t capacity,
                                  std::size_t slot_count,
                                  std::size_t chunk_bytes)
-  : slot_count_(slot_count)
+  : capacity_(capacity)
+  , slot_count_(slot_count)
   , chunk_bytes_(chunk_bytes)
 {
-    for (std::size_t i = 0; i < capacity; ++i) {
+    if (capacity_ > 0) {
         buffers_.push_back(std::make_unique<LayerBuffer>(slot_count_, chunk_bytes_));
         free_.push_back(buffers_.back().get());
+    }
+}
+
+void
+LayerBufferPool::create_remaining()
+{
+    while (true) {
+        {
+            std::lock_guard lock(mutex_);
+            if (buffers_.size() >= capacity_) {
+                return;
+            }
+        }
+        std::unique_ptr<LayerBuffer> buffer;
+        try {
+            buffer = std::make_unique<LayerBuffer>(slot_count_, chunk_bytes_);
+        } catch (const std::bad_alloc&) {
+            std::lock_guard lock(mutex_);
+            capacity_ = buffers_.size();
+            log_warning("not enough memory for another layer buffer: continuing with ",
+                        capacity_);
+            return;
+        }
+        {
+            std::lock_guard lock(mutex_);
+            free_.push_back(buffer.get());
+            buffers_.push_back(std::move(buffer));
+        }
+        released_.notify_one();
     }
 }
 
@@ -42,7 +74,8 @@ LayerBufferPool::release(LayerBuffer* buffer)
 std::size_t
 LayerBufferPool::bytes_allocated() const
 {
-    return buffers_.size() * slot_count_ * chunk_bytes_; // fixed at construction
+    std::lock_guard lock(mutex_);
+    return buffers_.size() * slot_count_ * chunk_bytes_;
 }
 
 std::size_t

@@ -17,11 +17,16 @@ namespace zarr {
 class LayerBufferPool
 {
   public:
-    /// Creates every buffer now, so that streaming never waits for the
+    /// Creates the first buffer now, so that streaming never waits for the
     /// kernel to find memory (and a lack of it shows at stream creation).
     LayerBufferPool(std::size_t capacity,
                     std::size_t slot_count,
                     std::size_t chunk_bytes);
+
+    /// Creates the other buffers. Meant for a worker, while the first
+    /// buffer fills: populating hundreds of MiB takes a while. If memory
+    /// runs out the pool carries on with the buffers it has.
+    void create_remaining();
 
     LayerBuffer* acquire();
     void release(LayerBuffer* buffer);
@@ -34,6 +39,7 @@ class LayerBufferPool
     std::chrono::nanoseconds time_waited() const;
 
   private:
+    std::size_t capacity_;
     std::size_t slot_count_;
     std::size_t chunk_bytes_;
 
