@@ -87,7 +87,10 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
   , compressor_(make_compressor(spec_))
   , key_prefix_(spec_.key.empty() ? "" : spec_.key + "/")
   , direct_(writes_directly(spec_, lattice_))
-  , buffers_(direct_ ? 0 : kLayerBuffers, lattice_.slot_count(), lattice_.chunk_bytes())
+  , buffers_(direct_ ? 0 : kLayerBuffers,
+             lattice_.slot_count(),
+             lattice_.chunk_bytes(),
+             pool_)
 {
     if (direct_) {
         slot_offsets_.resize(lattice_.slot_count());

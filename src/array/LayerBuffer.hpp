@@ -20,6 +20,11 @@ class LayerBuffer
 
     uint8_t* chunk(std::size_t slot) { return chunks_ + slot * chunk_bytes_; }
 
+    /// Has the kernel provide (zeroed) memory for part `part` of `parts`
+    /// now, instead of by a page fault per 4 KiB while frames arrive.
+    /// Parts may be populated by different threads at once.
+    void populate(std::size_t part, std::size_t parts);
+
     std::size_t bytes() const { return slot_count_ * chunk_bytes_; }
 
   private:

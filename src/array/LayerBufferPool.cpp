@@ -2,19 +2,44 @@
 
 #include "util/Logger.hpp"
 
+#include <latch>
+
 namespace zarr {
 
 LayerBufferPool::LayerBufferPool(std::size_t capacity,
                                  std::size_t slot_count,
-                                 std::size_t chunk_bytes)
+                                 std::size_t chunk_bytes,
+                                 ThreadPool& workers)
   : capacity_(capacity)
   , slot_count_(slot_count)
   , chunk_bytes_(chunk_bytes)
 {
-    if (capacity_ > 0) {
-        buffers_.push_back(std::make_unique<LayerBuffer>(slot_count_, chunk_bytes_));
-        free_.push_back(buffers_.back().get());
+    if (capacity_ == 0) {
+        return;
     }
+    auto buffer = std::make_unique<LayerBuffer>(slot_count_, chunk_bytes_);
+    // Populating hundreds of MiB is work for every core: the workers take
+    // a part each, this thread the last one.
+    const std::size_t parts = workers.thread_count() + 1;
+    std::latch done(std::ptrdiff_t(parts - 1));
+    std::size_t part = 0;
+    try {
+        for (; part + 1 < parts; ++part) {
+            workers.submit([&buffer, &done, part, parts] {
+                buffer->populate(part, parts);
+                done.count_down();
+            });
+        }
+    } catch (const std::exception&) {
+        for (; part + 1 < parts; ++part) { // could not hand it out: do it here
+            buffer->populate(part, parts);
+            done.count_down();
+        }
+    }
+    buffer->populate(parts - 1, parts);
+    done.wait(); // the jobs refer to `buffer` and `done`
+    free_.push_back(buffer.get());
+    buffers_.push_back(std::move(buffer));
 }
 
 void
@@ -30,6 +55,7 @@ LayerBufferPool::create_remaining()
         std::unique_ptr<LayerBuffer> buffer;
         try {
             buffer = std::make_unique<LayerBuffer>(slot_count_, chunk_bytes_);
+            buffer->populate(0, 1);
         } catch (const std::bad_alloc&) {
             std::lock_guard lock(mutex_);
             capacity_ = buffers_.size();

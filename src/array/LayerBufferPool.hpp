@@ -1,6 +1,7 @@
 #pragma once
 
 #include "array/LayerBuffer.hpp"
+#include "util/ThreadPool.hpp"
 
 #include <chrono>
 #include <condition_variable>
@@ -18,10 +19,12 @@ class LayerBufferPool
 {
   public:
     /// Creates the first buffer now, so that streaming never waits for the
-    /// kernel to find memory (and a lack of it shows at stream creation).
+    /// kernel to find memory (and a lack of it shows at stream creation),
+    /// populating it with the help of `workers`.
     LayerBufferPool(std::size_t capacity,
                     std::size_t slot_count,
-                    std::size_t chunk_bytes);
+                    std::size_t chunk_bytes,
+                    ThreadPool& workers);
 
     /// Creates the other buffers. Meant for a worker, while the first
     /// buffer fills: populating hundreds of MiB takes a while. If memory
