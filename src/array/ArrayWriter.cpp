@@ -50,6 +50,16 @@ compression_scratch(std::size_t bytes)
     return scratch.data();
 }
 
+/// The scratch all workers together hold (see compression_scratch).
+std::size_t
+scratch_bytes(const ChunkCompressor* compressor,
+              const ChunkLattice& lattice,
+              std::size_t thread_count)
+{
+    return compressor ? thread_count * compressor->max_compressed_size(lattice.chunk_bytes())
+                      : 0;
+}
+
 std::unique_ptr<ChunkCompressor>
 make_compressor(const ArraySpec& spec)
 {
@@ -251,15 +261,11 @@ ArrayWriter::open_direct_layer()
     // place in its file is then known for every frame of the layer.
     current_layer_ = frames_written_ / lattice_.frames_per_layer();
     for (std::size_t shard = 0; shard < lattice_.shards().size(); ++shard) {
-        const auto& slots = lattice_.shards()[shard];
-        std::vector<ShardFile::Chunk> chunks;
-        for (std::size_t i = 0; i < slots.index_in_shard.size(); ++i) {
-            chunks.push_back({ index_in_shard(current_layer_, slots.first_slot + i),
-                               lattice_.chunk_bytes() });
-        }
+        const auto chunks = layer_chunks(current_layer_, shard);
         const uint64_t start = shard_file(current_layer_, shard)->reserve(chunks);
+        const std::size_t first_slot = lattice_.shards()[shard].first_slot;
         for (std::size_t i = 0; i < chunks.size(); ++i) {
-            slot_offsets_[slots.first_slot + i] = start + i * lattice_.chunk_bytes();
+            slot_offsets_[first_slot + i] = start + i * lattice_.chunk_bytes();
         }
     }
     direct_layer_open_ = true;
@@ -435,6 +441,17 @@ ArrayWriter::index_in_shard(uint64_t layer, std::size_t slot) const
            shard.index_in_shard[slot - shard.first_slot];
 }
 
+std::vector<ShardFile::Chunk>
+ArrayWriter::layer_chunks(uint64_t layer, std::size_t shard) const
+{
+    const auto& slots = lattice_.shards()[shard];
+    std::vector<ShardFile::Chunk> chunks;
+    for (std::size_t i = 0; i < slots.index_in_shard.size(); ++i) {
+        chunks.push_back({ index_in_shard(layer, slots.first_slot + i), lattice_.chunk_bytes() });
+    }
+    return chunks;
+}
+
 void
 ArrayWriter::compress_chunk(const std::shared_ptr<LayerFlush>& flush, std::size_t slot)
 {
@@ -460,13 +477,8 @@ ArrayWriter::write_shard(const std::shared_ptr<LayerFlush>& flush, std::size_t s
     recording_failures(errors_, [&] {
         // Uncompressed: the shard's chunks are contiguous in the layer
         // buffer and go to disk in one write.
-        const auto& slots = lattice_.shards()[shard];
-        std::vector<ShardFile::Chunk> chunks;
-        for (std::size_t i = 0; i < slots.index_in_shard.size(); ++i) {
-            chunks.push_back({ index_in_shard(flush->layer, slots.first_slot + i),
-                               lattice_.chunk_bytes() });
-        }
-        const ByteSpan bytes{ flush->buffer->chunk(slots.first_slot),
+        const auto chunks = layer_chunks(flush->layer, shard);
+        const ByteSpan bytes{ flush->buffer->chunk(lattice_.shards()[shard].first_slot),
                               chunks.size() * lattice_.chunk_bytes() };
         ShardFile& file = *flush->files[shard];
         file.write(file.reserve(chunks), std::span(&bytes, 1));
@@ -612,9 +624,7 @@ ArrayWriter::memory_in_use() const
 {
     const std::size_t buffers = buffers_.bytes_allocated();
     const std::size_t scratch =
-      compressor_ && buffers > 0
-        ? pool_.thread_count() * compressor_->max_compressed_size(lattice_.chunk_bytes())
-        : 0;
+      buffers > 0 ? scratch_bytes(compressor_.get(), lattice_, pool_.thread_count()) : 0;
     return buffers + scratch + (partial_frame_ ? lattice_.frame_bytes() : 0);
 }
 
@@ -626,10 +636,8 @@ ArrayWriter::estimate_memory(const ArraySpec& spec, std::size_t thread_count)
         return lattice.frame_bytes(); // only a partial frame is ever held
     }
     const auto compressor = make_compressor(spec);
-    const std::size_t scratch =
-      compressor ? thread_count * compressor->max_compressed_size(lattice.chunk_bytes()) : 0;
     return kLayerBuffers * lattice.slot_count() * lattice.chunk_bytes() +
-           lattice.frame_bytes() + scratch;
+           lattice.frame_bytes() + scratch_bytes(compressor.get(), lattice, thread_count);
 }
 
 } // namespace zarr

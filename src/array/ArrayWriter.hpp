@@ -77,6 +77,8 @@ class ArrayWriter
     void write_shard(const std::shared_ptr<LayerFlush>& flush, std::size_t shard);
     void shard_written(const std::shared_ptr<LayerFlush>& flush, std::size_t shard);
     std::size_t index_in_shard(uint64_t layer, std::size_t slot) const;
+    /// One layer's chunks of a shard, uncompressed, in slot order.
+    std::vector<ShardFile::Chunk> layer_chunks(uint64_t layer, std::size_t shard) const;
     void complete_layer(const LayerFlush& flush);
     void publish_rows(uint64_t layer);
     void write_frame_directly(const uint8_t* frame);

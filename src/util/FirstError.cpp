@@ -23,11 +23,4 @@ FirstError::rethrow() const
     }
 }
 
-bool
-FirstError::empty() const
-{
-    std::lock_guard lock(mutex_);
-    return !error_;
-}
-
 } // namespace zarr

@@ -17,8 +17,6 @@ class FirstError
     /// Throws the recorded failure, if any.
     void rethrow() const;
 
-    bool empty() const;
-
   private:
     mutable std::mutex mutex_;
     std::optional<ZarrError> error_;
