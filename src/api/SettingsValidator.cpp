@@ -1,5 +1,6 @@
 #include "api/SettingsValidator.hpp"
 
+#include "spec/NodeKey.hpp"
 #include "util/Logger.hpp"
 #include "util/RawEnum.hpp"
 #include "util/ZarrError.hpp"
@@ -71,17 +72,11 @@ check_node_name(const std::string& where,
     }
 }
 
-/// Strips leading and trailing '/' and checks each component.
+/// Normalises a key given by the caller and checks each component.
 std::string
-normalise_key(const std::string& where, const char* raw)
+checked_key(const std::string& where, const char* raw)
 {
-    std::string key = raw ? raw : "";
-    while (!key.empty() && key.front() == '/') {
-        key.erase(0, 1);
-    }
-    while (!key.empty() && key.back() == '/') {
-        key.pop_back();
-    }
+    const std::string key = normalise_key(raw ? raw : "");
     std::size_t start = 0;
     while (!key.empty()) {
         const std::size_t slash = key.find('/', start);
@@ -157,7 +152,7 @@ validate_array(const std::string& where,
 {
     ArraySpec spec;
     spec.version = version;
-    spec.key = normalise_key(where + ".output_key", array.output_key);
+    spec.key = checked_key(where + ".output_key", array.output_key);
     const std::string name = where + (spec.key.empty() ? "" : " ('" + spec.key + "')");
 
     if (!enum_in_range(array.data_type, ZarrDataTypeCount)) {
@@ -324,14 +319,6 @@ validate_array(const std::string& where,
     return spec;
 }
 
-bool
-is_ancestor(const std::string& ancestor, const std::string& key)
-{
-    return ancestor.empty() ||
-           (key.size() > ancestor.size() && key.starts_with(ancestor) &&
-            key[ancestor.size()] == '/');
-}
-
 } // namespace
 
 unsigned
@@ -416,7 +403,7 @@ SettingsValidator::validate(const ZarrStreamSettings* settings, bool for_estimat
                      a,
                      "'");
             }
-            if (i != j && is_ancestor(a, b)) {
+            if (i != j && (a.empty() || is_below(b, a))) {
                 fail(kInvalid,
                      "arrays[",
                      j,

@@ -5,6 +5,7 @@
 
 #include "api/SettingsValidator.hpp"
 #include "api/ZarrStreamHandle.hpp"
+#include "spec/NodeKey.hpp"
 #include "util/Logger.hpp"
 #include "util/RawEnum.hpp"
 
@@ -262,13 +263,7 @@ extern "C"
             std::string text;
             if (settings->arrays && index < settings->array_count) {
                 const char* raw = settings->arrays[index].output_key;
-                text = raw ? raw : "";
-                while (!text.empty() && text.front() == '/') {
-                    text.erase(0, 1);
-                }
-                while (!text.empty() && text.back() == '/') {
-                    text.pop_back();
-                }
+                text = zarr::normalise_key(raw ? raw : "");
             } else {
                 // Fields of view follow the arrays: plate/row/column/fov.
                 size_t remaining = index - (settings->arrays ? settings->array_count : 0);

@@ -2,6 +2,8 @@
 
 #include "format/DataType.hpp"
 
+#include <algorithm>
+
 namespace zarr {
 namespace {
 
@@ -91,8 +93,39 @@ ChunkLattice::ChunkLattice(const ArraySpec& spec)
             }
             ++index_in_shard;
         } while (next_in_box(inner, shard_extent));
+        shard_of_slot_.resize(slot_count_, shards_.size());
         shards_.push_back(std::move(slots));
     } while (next_in_box(shard, shard_grid));
+}
+
+uint64_t
+ChunkLattice::frames_in_layer(uint64_t layer) const
+{
+    const uint64_t start = layer * frames_per_layer();
+    if (total_frames() == 0) {
+        return frames_per_layer();
+    }
+    return std::min(frames_per_layer(), total_frames() - std::min(start, total_frames()));
+}
+
+std::size_t
+ChunkLattice::index_in_shard(uint64_t layer, std::size_t slot) const
+{
+    const auto& shard = shards_[shard_of_slot_[slot]];
+    const std::size_t layer_in_shard = layer % layers_per_shard();
+    return layer_in_shard * chunks_per_shard_layer() +
+           shard.index_in_shard[slot - shard.first_slot];
+}
+
+std::vector<ShardChunk>
+ChunkLattice::layer_chunks(uint64_t layer, std::size_t shard) const
+{
+    const auto& slots = shards_[shard];
+    std::vector<ShardChunk> chunks;
+    for (std::size_t i = 0; i < slots.index_in_shard.size(); ++i) {
+        chunks.push_back({ index_in_shard(layer, slots.first_slot + i), chunk_bytes_ });
+    }
+    return chunks;
 }
 
 uint64_t

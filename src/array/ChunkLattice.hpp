@@ -1,5 +1,6 @@
 #pragma once
 
+#include "array/ShardChunk.hpp"
 #include "spec/ArraySpec.hpp"
 
 #include <cstddef>
@@ -57,6 +58,9 @@ class ChunkLattice
     uint64_t total_frames() const { return sizes_[0] * frames_per_row_; }
     /// Number of layers in the array; 0 when unbounded.
     uint64_t total_layers() const;
+    /// Frames that make `layer` complete: frames_per_layer(), or fewer in
+    /// the last layer of a bounded array that ends mid-chunk.
+    uint64_t frames_in_layer(uint64_t layer) const;
 
     uint64_t chunk_bytes() const { return chunk_bytes_; }
     /// Bytes of one frame's part of a chunk (chunk Y × chunk X pixels).
@@ -73,6 +77,12 @@ class ChunkLattice
         return slot_of_chunk_[layer_chunk];
     }
     const std::vector<ShardSlots>& shards() const { return shards_; }
+    /// The shard (of a layer) that holds `slot`.
+    std::size_t shard_of_slot(std::size_t slot) const { return shard_of_slot_[slot]; }
+    /// Where the chunk in `slot` of `layer` sits in its shard's index.
+    std::size_t index_in_shard(uint64_t layer, std::size_t slot) const;
+    /// One layer's chunks of `shard`, uncompressed, in slot order.
+    std::vector<ShardChunk> layer_chunks(uint64_t layer, std::size_t shard) const;
 
     /// Layers per shard along the append dimension.
     uint64_t layers_per_shard() const { return shard_chunks_[0]; }
@@ -102,6 +112,7 @@ class ChunkLattice
     std::size_t slot_count_ = 0;
     std::vector<std::size_t> slot_of_chunk_;
     std::vector<ShardSlots> shards_;
+    std::vector<std::size_t> shard_of_slot_;
 };
 
 } // namespace zarr

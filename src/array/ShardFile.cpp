@@ -20,7 +20,7 @@ ShardFile::ShardFile(Store& store,
 }
 
 uint64_t
-ShardFile::reserve(std::span<const Chunk> chunks)
+ShardFile::reserve(std::span<const ShardChunk> chunks)
 {
     std::lock_guard lock(mutex_);
     if (finished_) {

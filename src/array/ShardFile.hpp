@@ -1,5 +1,6 @@
 #pragma once
 
+#include "array/ShardChunk.hpp"
 #include "codec/ShardIndex.hpp"
 #include "store/Store.hpp"
 
@@ -20,12 +21,6 @@ namespace zarr {
 class ShardFile
 {
   public:
-    struct Chunk
-    {
-        std::size_t index_in_shard;
-        uint64_t nbytes;
-    };
-
     /// `index_length` 0 = no index (a v2 chunk file). `expected_layers` is
     /// how many layers complete the object.
     ShardFile(Store& store,
@@ -35,7 +30,7 @@ class ShardFile
 
     /// Reserves room for `chunks`, back to back, and returns the offset of
     /// the first.
-    uint64_t reserve(std::span<const Chunk> chunks);
+    uint64_t reserve(std::span<const ShardChunk> chunks);
 
     /// Writes at an offset returned by reserve().
     void write(uint64_t offset, std::span<const ByteSpan> pieces);

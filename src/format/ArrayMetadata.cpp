@@ -126,9 +126,12 @@ ArrayMetadata::v2_document(const ArraySpec& spec,
 Json
 ArrayMetadata::v3_group_document(const Json& attributes)
 {
+    // consolidated_metadata: null, as zarr-python and the published
+    // library write it (some readers expect the field).
     return { { "zarr_format", 3 },
              { "node_type", "group" },
-             { "attributes", attributes } };
+             { "attributes", attributes },
+             { "consolidated_metadata", nullptr } };
 }
 
 Json

@@ -1,6 +1,7 @@
 #include "stream/Stream.hpp"
 
 #include "format/ArrayMetadata.hpp"
+#include "spec/NodeKey.hpp"
 #include "store/FileSystemStore.hpp"
 #include "util/Logger.hpp"
 
@@ -14,24 +15,6 @@ namespace {
 
 using Json = ArrayMetadata::Json;
 
-/// "a/b/c" -> {"a", "a/b"}: the groups above a key.
-std::vector<std::string>
-ancestors(const std::string& key)
-{
-    std::vector<std::string> groups;
-    for (std::size_t slash = key.find('/'); slash != std::string::npos;
-         slash = key.find('/', slash + 1)) {
-        groups.push_back(key.substr(0, slash));
-    }
-    return groups;
-}
-
-std::string
-prefix(const std::string& key)
-{
-    return key.empty() ? "" : key + "/";
-}
-
 std::string
 describe(const std::string& key)
 {
@@ -43,12 +26,12 @@ std::string
 node_at(Store& store, const std::string& key, ZarrVersion version)
 {
     if (version == ZarrVersion_2) {
-        if (store.exists(prefix(key) + ".zarray")) {
+        if (store.exists(key_prefix(key) + ".zarray")) {
             return "array";
         }
-        return store.exists(prefix(key) + ".zgroup") ? "group" : "";
+        return store.exists(key_prefix(key) + ".zgroup") ? "group" : "";
     }
-    const auto document = store.read_object(prefix(key) + "zarr.json");
+    const auto document = store.read_object(key_prefix(key) + "zarr.json");
     if (!document) {
         return "";
     }
@@ -71,7 +54,7 @@ Stream::Stream(StreamSpec spec)
     pool_ = std::make_unique<ThreadPool>(spec_.thread_count);
     for (const auto& array : spec_.arrays) {
         arrays_.push_back(
-          std::make_unique<ArrayWriter>(array, *store_, *pool_, errors_));
+          std::make_unique<ArrayNode>(array, *store_, *pool_, errors_));
     }
     log_debug("stream to '",
               spec_.store_path,
@@ -122,7 +105,7 @@ Stream::prepare_store()
                      spec_.store_path,
                      "'; set overwrite to replace the whole store, or choose another output_key");
             }
-            for (const auto& group : ancestors(array.key)) {
+            for (const auto& group : ancestor_keys(array.key)) {
                 if (node_at(*store_, group, spec_.version) == "array") {
                     fail(ZarrStatusCode_WillNotOverwrite,
                          "cannot create output_key '",
@@ -154,7 +137,7 @@ Stream::write_groups()
     bool array_at_root = false;
     for (const auto& array : spec_.arrays) {
         array_at_root = array_at_root || array.key.empty();
-        for (const auto& group : ancestors(array.key)) {
+        for (const auto& group : ancestor_keys(array.key)) {
             groups.insert(group);
         }
     }
@@ -163,34 +146,17 @@ Stream::write_groups()
     }
     // Existing groups are kept as they are, attributes and all.
     for (const auto& group : groups) {
-        if (spec_.version == ZarrVersion_3) {
-            const std::string key = prefix(group) + "zarr.json";
-            if (!store_->exists(key)) {
-                store_->write_object(
-                  key, ArrayMetadata::v3_group_document(Json::object()).dump(4));
-            }
-        } else {
-            const std::string key = prefix(group) + ".zgroup";
-            if (!store_->exists(key)) {
-                store_->write_object(key, ArrayMetadata::v2_group_document().dump(4));
-                store_->write_object(prefix(group) + ".zattrs", "{}");
-            }
-        }
+        groups_.push_back(std::make_unique<GroupNode>(*store_, group, spec_.version));
+        groups_.back()->create();
     }
 }
 
-ArrayWriter&
+ArrayNode&
 Stream::array_for(const char* key)
 {
-    std::string wanted = key ? key : "";
-    while (!wanted.empty() && wanted.front() == '/') {
-        wanted.erase(0, 1);
-    }
-    while (!wanted.empty() && wanted.back() == '/') {
-        wanted.pop_back();
-    }
+    const std::string wanted = normalise_key(key ? key : "");
     for (const auto& array : arrays_) {
-        if (array->spec().key == wanted) {
+        if (array->key() == wanted) {
             return *array;
         }
     }
@@ -199,7 +165,7 @@ Stream::array_for(const char* key)
     }
     std::string keys;
     for (const auto& array : arrays_) {
-        keys += (keys.empty() ? "'" : ", '") + array->spec().key + "'";
+        keys += (keys.empty() ? "'" : ", '") + array->key() + "'";
     }
     if (wanted.empty()) {
         fail(ZarrStatusCode_KeyNotFound,
@@ -226,7 +192,7 @@ Stream::append(const char* key,
         fail(ZarrStatusCode_InvalidArgument, "the stream is closed");
     }
     errors_.rethrow(); // a failed write stops the stream
-    ArrayWriter& array = array_for(key);
+    ArrayNode& array = array_for(key);
     accepted = array.append(static_cast<const uint8_t*>(data), bytes);
     if (accepted < bytes) {
         fail(ZarrStatusCode_WriteOutOfBounds,
@@ -255,7 +221,7 @@ Stream::write_custom_metadata(const char* array_key,
     if (!metadata) {
         fail(ZarrStatusCode_InvalidArgument, "custom metadata is NULL");
     }
-    ArrayWriter& array = array_for(array_key);
+    ArrayNode& array = array_for(array_key);
     const Json value = Json::parse(metadata, nullptr, false);
     if (value.is_discarded()) {
         fail(ZarrStatusCode_InvalidArgument,
@@ -331,7 +297,7 @@ Stream::estimate_memory(const StreamSpec& spec)
 {
     std::size_t bytes = 0;
     for (const auto& array : spec.arrays) {
-        bytes += ArrayWriter::estimate_memory(array, spec.thread_count);
+        bytes += ArrayNode::estimate_memory(array, spec.thread_count);
     }
     return bytes;
 }

@@ -1,7 +1,8 @@
 #pragma once
 
-#include "array/ArrayWriter.hpp"
 #include "spec/StreamSpec.hpp"
+#include "stream/ArrayNode.hpp"
+#include "stream/GroupNode.hpp"
 #include "store/Store.hpp"
 #include "util/FirstError.hpp"
 #include "util/ThreadPool.hpp"
@@ -11,7 +12,8 @@
 
 namespace zarr {
 
-/// A stream of frames into one store, holding one ArrayWriter per array.
+/// A stream of frames into one store: its nodes are the arrays callers
+/// append to (ArrayNode) and the groups above them (GroupNode).
 /// Routes appends by key, owns the worker pool, and reports the first
 /// failure of any write on the next append or at close.
 class Stream
@@ -46,14 +48,15 @@ class Stream
     static std::size_t estimate_memory(const StreamSpec& spec);
 
   private:
-    ArrayWriter& array_for(const char* key);
+    ArrayNode& array_for(const char* key);
     void prepare_store();
     void write_groups();
 
     StreamSpec spec_;
     std::unique_ptr<Store> store_;
     FirstError errors_;
-    std::vector<std::unique_ptr<ArrayWriter>> arrays_;
+    std::vector<std::unique_ptr<GroupNode>> groups_;
+    std::vector<std::unique_ptr<ArrayNode>> arrays_;
     std::unique_ptr<ThreadPool> pool_; // declared last: its jobs use the above
     bool closed_ = false;
 };

@@ -2,7 +2,9 @@
 
 #include "util/ZarrError.hpp"
 
+#include <exception>
 #include <mutex>
+#include <new>
 #include <optional>
 
 namespace zarr {
@@ -16,6 +18,22 @@ class FirstError
 
     /// Throws the recorded failure, if any.
     void rethrow() const;
+
+    /// Runs `job`, recording any failure instead of letting it escape (a
+    /// worker's job must not throw).
+    template<typename Job>
+    void capture(Job&& job)
+    {
+        try {
+            job();
+        } catch (const ZarrError& error) {
+            record(error);
+        } catch (const std::bad_alloc&) {
+            record(ZarrError(ZarrStatusCode_OutOfMemory, "out of memory"));
+        } catch (const std::exception& error) {
+            record(ZarrError(ZarrStatusCode_InternalError, error.what()));
+        }
+    }
 
   private:
     mutable std::mutex mutex_;

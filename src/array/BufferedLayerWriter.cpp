@@ -1,0 +1,243 @@
+#include "array/BufferedLayerWriter.hpp"
+
+#include "format/DataType.hpp"
+#include "util/Logger.hpp"
+#include "util/StreamingCopy.hpp"
+
+#include <atomic>
+#include <cstring>
+
+namespace zarr {
+
+/// One layer on its way to storage, shared by the jobs that write it.
+struct BufferedLayerWriter::LayerFlush
+{
+    LayerBuffer* buffer = nullptr;
+    uint64_t layer = 0;
+    ShardFiles::Row files;                                      // one per shard
+    std::unique_ptr<std::atomic<std::size_t>[]> chunks_pending; // per shard
+    std::atomic<std::size_t> shards_pending{ 0 };
+};
+
+namespace {
+
+std::unique_ptr<ChunkCompressor>
+make_compressor(const ArraySpec& spec)
+{
+    if (!spec.compression) {
+        return nullptr;
+    }
+    return ChunkCompressor::create(*spec.compression, bytes_of(spec.data_type));
+}
+
+/// Each worker compresses into its own scratch buffer, reused chunk after
+/// chunk, and writes from there: no per-layer output area is needed.
+uint8_t*
+compression_scratch(std::size_t bytes)
+{
+    thread_local std::vector<uint8_t> scratch;
+    if (scratch.size() < bytes) {
+        scratch.resize(bytes);
+    }
+    return scratch.data();
+}
+
+/// The scratch all workers together hold (see compression_scratch).
+std::size_t
+scratch_bytes(const ChunkCompressor* compressor,
+              const ChunkLattice& lattice,
+              std::size_t thread_count)
+{
+    return compressor ? thread_count * compressor->max_compressed_size(lattice.chunk_bytes())
+                      : 0;
+}
+
+} // namespace
+
+std::size_t
+BufferedLayerWriter::estimate_memory(const ArraySpec& spec,
+                                     const ChunkLattice& lattice,
+                                     std::size_t thread_count)
+{
+    const auto compressor = make_compressor(spec);
+    return kLayerBuffers * lattice.slot_count() * lattice.chunk_bytes() +
+           scratch_bytes(compressor.get(), lattice, thread_count);
+}
+
+BufferedLayerWriter::BufferedLayerWriter(const ArraySpec& spec,
+                                         const ChunkLattice& lattice,
+                                         Store& store,
+                                         ThreadPool& pool,
+                                         FirstError& errors,
+                                         LayerWritten layer_written)
+  : spec_(spec)
+  , lattice_(lattice)
+  , pool_(pool)
+  , errors_(errors)
+  , layer_written_(std::move(layer_written))
+  , compressor_(make_compressor(spec))
+  , shards_(lattice, store, spec.key, spec.version)
+  , buffers_(kLayerBuffers, lattice.slot_count(), lattice.chunk_bytes(), pool)
+{
+    // Last: nothing after this may throw, as the job holds `this`.
+    pool_.submit([this] { buffers_.create_remaining(); });
+}
+
+BufferedLayerWriter::~BufferedLayerWriter()
+{
+    if (buffers_.wait_count() > 0) {
+        log_debug("array '",
+                  spec_.key,
+                  "': append waited ",
+                  buffers_.wait_count(),
+                  " times (",
+                  buffers_.time_waited().count() / 1000000,
+                  " ms) for storage to catch up");
+    }
+}
+
+void
+BufferedLayerWriter::write_frame(const uint8_t* frame, uint64_t frame_number)
+{
+    if (!current_) {
+        current_ = buffers_.acquire(); // waits while all buffers are in flight
+    }
+    scatter(frame, frame_number);
+}
+
+void
+BufferedLayerWriter::scatter(const uint8_t* frame, uint64_t frame_number)
+{
+    const auto location = lattice_.locate(frame_number);
+    const std::size_t across = lattice_.chunks_across();
+    const std::size_t down = lattice_.chunks_down();
+    const std::size_t pixel = lattice_.bytes_per_pixel();
+    const std::size_t tile_row = lattice_.tile_width() * pixel;
+    const std::size_t frame_row = lattice_.frame_width() * pixel;
+    const uint64_t tile_height = lattice_.tile_height();
+
+    // Where this frame's tile starts in each chunk it touches.
+    thread_local std::vector<uint8_t*> tiles;
+    tiles.resize(down * across);
+    for (std::size_t i = 0; i < down * across; ++i) {
+        tiles[i] = current_->chunk(lattice_.slot_of(location.first_chunk + i)) +
+                   location.offset_in_chunk;
+    }
+
+    // Row by row through the frame (the caller's memory is read in order),
+    // each row cut into its chunks' tile rows.
+    const uint64_t height = lattice_.frame_height();
+    for (uint64_t y = 0; y < height; ++y) {
+        uint8_t* const* row_tiles = tiles.data() + (y / tile_height) * across;
+        const std::size_t offset_in_tile = (y % tile_height) * tile_row;
+        const uint8_t* source = frame ? frame + y * frame_row : nullptr;
+        for (std::size_t x = 0; x < across; ++x) {
+            const std::size_t start = x * tile_row;
+            const std::size_t width = std::min(tile_row, frame_row - start);
+            uint8_t* target = row_tiles[x] + offset_in_tile;
+            if (source) {
+                streaming_copy(target, source + start, width);
+            } else {
+                std::memset(target, 0, width);
+            }
+        }
+    }
+    streaming_copy_fence(); // the layer may go to a worker next
+}
+
+void
+BufferedLayerWriter::end_layer(uint64_t layer, std::span<const uint64_t> missing)
+{
+    if (!current_) {
+        current_ = buffers_.acquire();
+    }
+    // Frames this layer never got (the stream stopped, or the array ends
+    // mid-chunk) must read as zeros, not as an earlier layer's pixels.
+    for (const uint64_t frame : missing) {
+        scatter(nullptr, frame);
+    }
+
+    auto flush = std::make_shared<LayerFlush>();
+    flush->buffer = current_;
+    flush->layer = layer;
+    flush->files = shards_.for_layer(layer);
+    const std::size_t shard_count = lattice_.shards().size();
+    flush->chunks_pending.reset(new std::atomic<std::size_t>[shard_count]);
+    for (std::size_t shard = 0; shard < shard_count; ++shard) {
+        flush->chunks_pending[shard] = lattice_.shards()[shard].index_in_shard.size();
+    }
+    flush->shards_pending = shard_count;
+    current_ = nullptr;
+
+    if (compressor_) {
+        for (std::size_t slot = 0; slot < lattice_.slot_count(); ++slot) {
+            pool_.submit([this, flush, slot] { compress_chunk(flush, slot); });
+        }
+    } else {
+        for (std::size_t shard = 0; shard < shard_count; ++shard) {
+            pool_.submit([this, flush, shard] { write_shard(flush, shard); });
+        }
+    }
+}
+
+void
+BufferedLayerWriter::compress_chunk(const std::shared_ptr<LayerFlush>& flush,
+                                    std::size_t slot)
+{
+    const std::size_t shard = lattice_.shard_of_slot(slot);
+    errors_.capture([&] {
+        const std::size_t capacity = compressor_->max_compressed_size(lattice_.chunk_bytes());
+        uint8_t* output = compression_scratch(capacity);
+        const std::size_t size = compressor_->compress(
+          flush->buffer->chunk(slot), lattice_.chunk_bytes(), output, capacity);
+        ShardFile& file = *flush->files[shard];
+        const ShardChunk chunk{ lattice_.index_in_shard(flush->layer, slot), size };
+        const ByteSpan bytes{ output, size };
+        file.write(file.reserve(std::span(&chunk, 1)), std::span(&bytes, 1));
+    });
+    if (flush->chunks_pending[shard].fetch_sub(1) == 1) {
+        shard_written(flush, shard);
+    }
+}
+
+void
+BufferedLayerWriter::write_shard(const std::shared_ptr<LayerFlush>& flush,
+                                 std::size_t shard)
+{
+    errors_.capture([&] {
+        // Uncompressed: the shard's chunks are contiguous in the layer
+        // buffer and go to disk in one write.
+        const auto chunks = lattice_.layer_chunks(flush->layer, shard);
+        const ByteSpan bytes{ flush->buffer->chunk(lattice_.shards()[shard].first_slot),
+                              chunks.size() * lattice_.chunk_bytes() };
+        ShardFile& file = *flush->files[shard];
+        file.write(file.reserve(chunks), std::span(&bytes, 1));
+    });
+    shard_written(flush, shard);
+}
+
+void
+BufferedLayerWriter::shard_written(const std::shared_ptr<LayerFlush>& flush,
+                                   std::size_t shard)
+{
+    errors_.capture([&] { flush->files[shard]->layer_written(); });
+    if (flush->shards_pending.fetch_sub(1) == 1) {
+        buffers_.release(flush->buffer);
+        errors_.capture([&] { layer_written_(flush->layer); });
+    }
+}
+
+void
+BufferedLayerWriter::finish()
+{
+    shards_.finish(errors_);
+}
+
+std::size_t
+BufferedLayerWriter::memory_in_use() const
+{
+    const std::size_t buffers = buffers_.bytes_allocated();
+    return buffers + scratch_bytes(compressor_.get(), lattice_, pool_.thread_count());
+}
+
+} // namespace zarr

@@ -1,0 +1,68 @@
+#pragma once
+
+#include "array/ChunkLattice.hpp"
+#include "array/LayerBufferPool.hpp"
+#include "array/LayerWriter.hpp"
+#include "array/ShardFiles.hpp"
+#include "codec/ChunkCompressor.hpp"
+#include "spec/ArraySpec.hpp"
+#include "util/FirstError.hpp"
+#include "util/ThreadPool.hpp"
+
+#include <memory>
+
+namespace zarr {
+
+/// Compressed arrays, and Zarr v2: each frame is copied once, straight into
+/// the chunk tiles of a layer buffer. A full layer goes to the worker pool:
+/// one job per chunk compresses it into the worker's scratch and writes it
+/// at a reserved offset in its shard (uncompressed: one job per shard writes
+/// the shard's contiguous chunks at once). When every chunk is written the
+/// buffer returns to the pool. When all buffers are in flight, the next
+/// frame waits: the back-pressure that bounds memory.
+class BufferedLayerWriter final : public LayerWriter
+{
+  public:
+    /// Layer buffers per array: one filling while one is written.
+    static constexpr std::size_t kLayerBuffers = 2;
+
+    /// The most memory a writer for this geometry holds, with `thread_count`
+    /// workers.
+    static std::size_t estimate_memory(const ArraySpec& spec,
+                                       const ChunkLattice& lattice,
+                                       std::size_t thread_count);
+
+    /// Creates the first layer buffer now, the other on a worker.
+    BufferedLayerWriter(const ArraySpec& spec,
+                        const ChunkLattice& lattice,
+                        Store& store,
+                        ThreadPool& pool,
+                        FirstError& errors,
+                        LayerWritten layer_written);
+    ~BufferedLayerWriter() override;
+
+    void write_frame(const uint8_t* frame, uint64_t frame_number) override;
+    void end_layer(uint64_t layer, std::span<const uint64_t> missing) override;
+    void finish() override;
+    std::size_t memory_in_use() const override;
+
+  private:
+    struct LayerFlush;
+
+    void scatter(const uint8_t* frame, uint64_t frame_number);
+    void compress_chunk(const std::shared_ptr<LayerFlush>& flush, std::size_t slot);
+    void write_shard(const std::shared_ptr<LayerFlush>& flush, std::size_t shard);
+    void shard_written(const std::shared_ptr<LayerFlush>& flush, std::size_t shard);
+
+    const ArraySpec& spec_;
+    const ChunkLattice& lattice_;
+    ThreadPool& pool_;
+    FirstError& errors_;
+    LayerWritten layer_written_;
+    std::unique_ptr<ChunkCompressor> compressor_; // null = uncompressed
+    ShardFiles shards_;
+    LayerBufferPool buffers_;
+    LayerBuffer* current_ = nullptr; // the layer being filled
+};
+
+} // namespace zarr

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+
+namespace zarr {
+
+/// How one array's layers reach storage (see ChunkLattice for layers and
+/// frames). Two implementations: DirectLayerWriter writes uncompressed
+/// frames straight into their shards; BufferedLayerWriter gathers a layer
+/// in memory, then compresses and writes it on the worker pool.
+///
+/// Called from one thread (the stream's caller). Frames of a layer may come
+/// in any order, but all of a layer's frames come before the next layer's.
+class LayerWriter
+{
+  public:
+    /// Called once each layer is entirely in storage, possibly from a
+    /// worker thread.
+    using LayerWritten = std::function<void(uint64_t layer)>;
+
+    virtual ~LayerWriter() = default;
+
+    /// Writes frame `frame_number` (the array's frame order); the first
+    /// frame of a layer opens it. NULL `frame` means zeros.
+    virtual void write_frame(const uint8_t* frame, uint64_t frame_number) = 0;
+
+    /// `layer` has every frame it will get; `missing` lists the frames it
+    /// never got, which must read as zeros.
+    virtual void end_layer(uint64_t layer, std::span<const uint64_t> missing) = 0;
+
+    /// After the worker pool is idle: completes unfinished shards.
+    virtual void finish() = 0;
+
+    /// Bytes of memory this writer holds now.
+    virtual std::size_t memory_in_use() const = 0;
+};
+
+} // namespace zarr
