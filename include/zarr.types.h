@@ -151,8 +151,8 @@ extern "C"
     typedef struct
     {
         const char* path;
-        bool has_acquisition_id;
         uint32_t acquisition_id;
+        bool has_acquisition_id; /* false: the field has no acquisition */
         ZarrArraySettings* array_settings; /* its output_key must be unset */
     } ZarrHCSFieldOfView;
 
@@ -169,10 +169,10 @@ extern "C"
         uint32_t id;
         const char* name;
         const char* description;
-        bool has_start_time;
         uint64_t start_time; /* epoch */
-        bool has_end_time;
+        bool has_start_time;
         uint64_t end_time; /* epoch */
+        bool has_end_time;
     } ZarrHCSAcquisition;
 
     typedef struct

@@ -1,5 +1,7 @@
 #include "api/SettingsValidator.hpp"
 
+#include "api/PlateValidator.hpp"
+
 #include "spec/NodeKey.hpp"
 #include "util/Logger.hpp"
 #include "util/RawEnum.hpp"
@@ -145,10 +147,78 @@ checked_product(const std::string& where, uint64_t a, uint64_t b)
     return a * b;
 }
 
-ArraySpec
-validate_array(const std::string& where,
-               const ZarrArraySettings& array,
-               ZarrVersion version)
+/// The storage order as acquisition indices per stored dimension; empty
+/// when it is the acquisition order.
+std::vector<std::size_t>
+validate_storage_order(const std::string& name,
+                       const ZarrArraySettings& array,
+                       const std::vector<DimensionSpec>& dimensions)
+{
+    if (!array.storage_dimension_order) {
+        return {};
+    }
+    const std::size_t count = array.dimension_count;
+    std::vector<bool> seen(count, false);
+    std::vector<std::size_t> order;
+    bool identity = true;
+    for (std::size_t i = 0; i < count; ++i) {
+        const std::size_t index = array.storage_dimension_order[i];
+        if (index >= count || seen[index]) {
+            fail(kInvalid,
+                 name,
+                 ".storage_dimension_order[",
+                 i,
+                 "] = ",
+                 index,
+                 " is not a permutation of the dimension indices 0..",
+                 count - 1);
+        }
+        seen[index] = true;
+        identity = identity && index == i;
+        order.push_back(index);
+    }
+    if (identity) {
+        return {};
+    }
+    // Frames arrive along the first dimension, and each frame is one Y/X
+    // image: so the first dimension must stay first, and Y and X last (a
+    // swap of the two transposes each frame). A 2-D array is one image and
+    // may be transposed.
+    if (count > 2 && order[0] != 0) {
+        fail(kInvalid,
+             name,
+             ".storage_dimension_order moves the first dimension '",
+             dimensions[0].name,
+             "' (it must stay first: frames are appended along it), putting '",
+             dimensions[order[0]].name,
+             "' first");
+    }
+    for (std::size_t i = 0; i < count; ++i) {
+        const bool frame_axis = order[i] + 2 >= count;
+        const bool frame_place = i + 2 >= count;
+        if (frame_axis != frame_place) {
+            fail(kInvalid,
+                 name,
+                 ".storage_dimension_order puts '",
+                 dimensions[order[i]].name,
+                 "' at position ",
+                 i,
+                 "; the last two dimensions ('",
+                 dimensions[count - 2].name,
+                 "', '",
+                 dimensions[count - 1].name,
+                 "') must stay last (they may only swap with each other)");
+        }
+    }
+    return order;
+}
+
+} // namespace
+
+ArrayNodeSpec
+SettingsValidator::validate_array(const std::string& where,
+                                  const ZarrArraySettings& array,
+                                  ZarrVersion version)
 {
     ArraySpec spec;
     spec.version = version;
@@ -274,7 +344,6 @@ validate_array(const std::string& where,
              " is set but compressor is None");
     }
 
-    // Settings of later milestones: refuse rather than silently ignore.
     if (!enum_in_range(array.downsampling_method, ZarrDownsamplingMethodCount)) {
         fail(kInvalid,
              name,
@@ -282,44 +351,28 @@ validate_array(const std::string& where,
              raw_enum(array.downsampling_method),
              " is not a ZarrDownsamplingMethod");
     }
-    if (array.downsampling_method != ZarrDownsamplingMethod_None) {
-        fail(ZarrStatusCode_NotYetImplemented,
-             name,
-             ".downsampling_method: multiscale pyramids are not yet implemented");
-    }
-    if (array.is_ngff) {
-        fail(ZarrStatusCode_NotYetImplemented,
-             name,
-             ".is_ngff: OME-NGFF metadata is not yet implemented");
-    }
-    if (array.storage_dimension_order) {
-        std::vector<bool> seen(array.dimension_count, false);
-        bool identity = true;
-        for (std::size_t i = 0; i < array.dimension_count; ++i) {
-            const std::size_t index = array.storage_dimension_order[i];
-            if (index >= array.dimension_count || seen[index]) {
-                fail(kInvalid,
-                     name,
-                     ".storage_dimension_order[",
-                     i,
-                     "] = ",
-                     index,
-                     " is not a permutation of the dimension indices");
-            }
-            seen[index] = true;
-            identity = identity && index == i;
+    ArrayNodeSpec node;
+    node.downsampling = array.downsampling_method;
+    node.max_levels = array.max_levels;
+    // A pyramid is always an OME-NGFF multiscale image.
+    node.ngff = array.is_ngff || node.downsampling != ZarrDownsamplingMethod_None;
+    node.storage_order = validate_storage_order(name, array, spec.dimensions);
+    node.stored = std::move(spec);
+    if (!node.storage_order.empty()) {
+        std::vector<DimensionSpec> stored;
+        for (const std::size_t index : node.storage_order) {
+            stored.push_back(node.stored.dimensions[index]);
         }
-        if (!identity) {
-            fail(ZarrStatusCode_NotYetImplemented,
-                 name,
-                 ".storage_dimension_order: reordering dimensions for storage is not "
-                 "yet implemented");
-        }
+        node.stored.dimensions = std::move(stored);
     }
-    return spec;
+    return node;
 }
 
-} // namespace
+std::string
+SettingsValidator::validate_key(const std::string& where, const char* raw)
+{
+    return checked_key(where, raw);
+}
 
 unsigned
 SettingsValidator::resolve_thread_count(unsigned max_threads)
@@ -391,8 +444,8 @@ SettingsValidator::validate(const ZarrStreamSettings* settings, bool for_estimat
     // Keys must be distinct, and no array may sit inside another array.
     for (std::size_t i = 0; i < spec.arrays.size(); ++i) {
         for (std::size_t j = 0; j < spec.arrays.size(); ++j) {
-            const auto& a = spec.arrays[i].key;
-            const auto& b = spec.arrays[j].key;
+            const auto& a = spec.arrays[i].key();
+            const auto& b = spec.arrays[j].key();
             if (i < j && a == b) {
                 fail(kInvalid,
                      "arrays[",
@@ -417,14 +470,13 @@ SettingsValidator::validate(const ZarrStreamSettings* settings, bool for_estimat
             }
         }
     }
+    if (has_plates) {
+        PlateValidator::validate(*settings->hcs_settings, spec);
+    }
 
     if (settings->s3_settings && !for_estimate) {
         fail(ZarrStatusCode_NotYetImplemented,
              "s3_settings: writing to S3 is not yet implemented");
-    }
-    if (has_plates) {
-        fail(ZarrStatusCode_NotYetImplemented,
-             "hcs_settings: HCS plates are not yet implemented");
     }
     return spec;
 }

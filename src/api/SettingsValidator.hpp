@@ -3,6 +3,8 @@
 #include "acquire.zarr.h"
 #include "spec/StreamSpec.hpp"
 
+#include <string>
+
 namespace zarr {
 
 /// Checks every field of the C settings and turns them into a StreamSpec.
@@ -19,6 +21,15 @@ class SettingsValidator
     /// The thread count for `max_threads`: itself if > 0, else the
     /// ZARR_MAX_THREADS environment variable, else all hardware threads.
     static unsigned resolve_thread_count(unsigned max_threads);
+
+    /// A node key given by the caller, normalised, each component checked;
+    /// `where` names the field in errors.
+    static std::string validate_key(const std::string& where, const char* raw);
+
+    /// One array's settings; `where` names it in errors ("arrays[2]").
+    static ArrayNodeSpec validate_array(const std::string& where,
+                                        const ZarrArraySettings& array,
+                                        ZarrVersion version);
 };
 
 } // namespace zarr

@@ -1,6 +1,7 @@
 #pragma once
 
-#include "spec/ArraySpec.hpp"
+#include "spec/ArrayNodeSpec.hpp"
+#include "spec/PlateSpec.hpp"
 
 #include <string>
 #include <vector>
@@ -14,7 +15,9 @@ struct StreamSpec
     ZarrVersion version = ZarrVersion_3;
     unsigned thread_count = 1;
     bool overwrite = false;
-    std::vector<ArraySpec> arrays;
+    /// Every array callers append to, the plates' fields of view last.
+    std::vector<ArrayNodeSpec> arrays;
+    std::vector<PlateSpec> plates;
 };
 
 } // namespace zarr

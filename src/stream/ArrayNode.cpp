@@ -1,18 +1,83 @@
 #include "stream/ArrayNode.hpp"
 
+#include "array/PyramidPlan.hpp"
+#include "format/DataType.hpp"
+#include "format/NgffMetadata.hpp"
+#include "spec/NodeKey.hpp"
 #include "util/Logger.hpp"
 
 #include <algorithm>
 
 namespace zarr {
+namespace {
 
-ArrayNode::ArrayNode(ArraySpec spec, Store& store, ThreadPool& pool, FirstError& errors)
-  : spec_(std::move(spec))
-  , frame_bytes_(ChunkLattice(spec_).frame_bytes())
-  , total_frames_(ChunkLattice(spec_).total_frames())
-  , frames_(frame_bytes_)
-  , array_(std::make_unique<ArrayWriter>(spec_, store, pool, errors))
+/// The pyramid's levels with their keys: "<key>/<level>" in an image group,
+/// else the array at the key itself.
+std::vector<PyramidLevel>
+plan_levels(const ArrayNodeSpec& spec)
 {
+    auto levels = plan_pyramid(spec.stored, spec.downsampling, spec.max_levels);
+    if (spec.ngff) {
+        for (std::size_t i = 0; i < levels.size(); ++i) {
+            levels[i].spec.key = child_key(spec.key(), std::to_string(i));
+        }
+    }
+    return levels;
+}
+
+std::vector<DimensionSpec>
+acquired_dimensions(const ArrayNodeSpec& spec)
+{
+    std::vector<DimensionSpec> acquired = spec.stored.dimensions;
+    for (std::size_t i = 0; i < spec.storage_order.size(); ++i) {
+        acquired[spec.storage_order[i]] = spec.stored.dimensions[i];
+    }
+    return acquired;
+}
+
+/// The multiscales document of an image with these levels.
+ArrayMetadata::Json
+multiscales(const ArrayNodeSpec& spec, const std::vector<PyramidLevel>& levels)
+{
+    std::vector<NgffAxis> axes;
+    for (const auto& dimension : spec.stored.dimensions) {
+        axes.push_back({ dimension.name, dimension.kind, dimension.unit });
+    }
+    std::vector<NgffDataset> datasets;
+    for (std::size_t i = 0; i < levels.size(); ++i) {
+        NgffDataset dataset{ std::to_string(i), {} };
+        for (const auto& dimension : levels[i].spec.dimensions) {
+            dataset.scale.push_back(dimension.scale);
+        }
+        datasets.push_back(std::move(dataset));
+    }
+    const std::string& key = spec.key();
+    const std::string name = key.substr(key.find_last_of('/') + 1);
+    return NgffMetadata::multiscales(
+      spec.stored.version, name, axes, datasets, spec.downsampling);
+}
+
+} // namespace
+
+ArrayNode::ArrayNode(const ArrayNodeSpec& spec,
+                     Store& store,
+                     ThreadPool& pool,
+                     FirstError& errors)
+  : spec_(spec)
+  , frame_bytes_(ChunkLattice(spec_.stored).frame_bytes())
+  , total_frames_(ChunkLattice(spec_.stored).total_frames())
+  , order_(acquired_dimensions(spec_), spec_.storage_order)
+  , frames_(frame_bytes_)
+{
+    if (order_.transposes_frames()) {
+        transposed_.resize(frame_bytes_);
+    }
+    const auto levels = plan_levels(spec_);
+    if (spec_.ngff) {
+        image_group_ = std::make_unique<GroupNode>(store, spec_.key(), spec_.stored.version);
+        image_group_->create(multiscales(spec_, levels));
+    }
+    pyramid_ = std::make_unique<Pyramid>(levels, spec_.downsampling, store, pool, errors);
 }
 
 uint64_t
@@ -36,20 +101,28 @@ ArrayNode::append(const uint8_t* data, std::size_t size)
 void
 ArrayNode::write_frame(const uint8_t* frame)
 {
-    array_->write_frame(frame, frames_taken_);
+    if (frame && order_.transposes_frames()) {
+        order_.transpose(frame, transposed_.data(), bytes_of(spec_.stored.data_type));
+        frame = transposed_.data();
+    }
+    pyramid_->write_frame(frame, order_.stored_frame(frames_taken_));
     ++frames_taken_;
 }
 
 ArrayMetadata::Json
 ArrayNode::attributes() const
 {
-    return array_->attributes();
+    return image_group_ ? image_group_->attributes() : pyramid_->level(0).attributes();
 }
 
 void
 ArrayNode::set_attributes(const ArrayMetadata::Json& attributes)
 {
-    array_->set_attributes(attributes);
+    if (image_group_) {
+        image_group_->set_attributes(attributes);
+    } else {
+        pyramid_->level(0).set_attributes(attributes);
+    }
 }
 
 void
@@ -57,7 +130,7 @@ ArrayNode::flush()
 {
     if (frames_.partial_bytes() > 0) {
         log_warning("array '",
-                    spec_.key,
+                    spec_.key(),
                     "': the last frame is incomplete (",
                     frames_.partial_bytes(),
                     " of ",
@@ -65,25 +138,30 @@ ArrayNode::flush()
                     " bytes); it is written padded with zeros");
         write_frame(frames_.pad_partial_frame());
     }
-    array_->flush();
+    pyramid_->flush();
 }
 
 void
 ArrayNode::finish()
 {
-    array_->finish();
+    pyramid_->finish();
 }
 
 std::size_t
 ArrayNode::memory_in_use() const
 {
-    return frames_.memory_in_use() + array_->memory_in_use();
+    return frames_.memory_in_use() + transposed_.size() + pyramid_->memory_in_use();
 }
 
 std::size_t
-ArrayNode::estimate_memory(const ArraySpec& spec, std::size_t thread_count)
+ArrayNode::estimate_memory(const ArrayNodeSpec& spec, std::size_t thread_count)
 {
-    return ChunkLattice(spec).frame_bytes() + ArrayWriter::estimate_memory(spec, thread_count);
+    const ChunkLattice lattice(spec.stored);
+    const bool transposes =
+      !spec.storage_order.empty() &&
+      spec.storage_order[spec.storage_order.size() - 1] + 2 == spec.storage_order.size();
+    return lattice.frame_bytes() * (transposes ? 2 : 1) +
+           Pyramid::estimate_memory(plan_levels(spec), spec.downsampling, thread_count);
 }
 
 } // namespace zarr

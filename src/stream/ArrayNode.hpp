@@ -1,58 +1,68 @@
 #pragma once
 
-#include "array/ArrayWriter.hpp"
+#include "array/Pyramid.hpp"
 #include "format/ArrayMetadata.hpp"
-#include "spec/ArraySpec.hpp"
+#include "spec/ArrayNodeSpec.hpp"
 #include "store/Store.hpp"
 #include "stream/FrameAssembler.hpp"
+#include "stream/GroupNode.hpp"
+#include "stream/StorageOrder.hpp"
 #include "util/FirstError.hpp"
 #include "util/ThreadPool.hpp"
 
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace zarr {
 
 /// One array of the stream, as the caller sees it: `append` takes any
-/// number of bytes, which are joined into whole frames and written to the
-/// array in the store.
+/// number of bytes, which are joined into whole frames, put in storage
+/// order, and written to every level of the array's pyramid.
+///
+/// A plain array is one Zarr array at the key. An OME-NGFF image is a
+/// multiscales group at the key with its levels "0", "1", ... below.
 class ArrayNode
 {
   public:
-    /// Writes the array's initial metadata.
-    ArrayNode(ArraySpec spec, Store& store, ThreadPool& pool, FirstError& errors);
+    /// Writes the metadata of the array, or of the image group and levels.
+    ArrayNode(const ArrayNodeSpec& spec, Store& store, ThreadPool& pool, FirstError& errors);
 
     /// The key callers append to.
-    const std::string& key() const { return spec_.key; }
-    const ArraySpec& spec() const { return spec_; }
+    const std::string& key() const { return spec_.key(); }
+    const ArrayNodeSpec& spec() const { return spec_; }
 
     /// Takes up to `size` bytes (NULL `data` means zeros). Returns how many
     /// were taken: fewer than `size` only when a bounded array is full.
     std::size_t append(const uint8_t* data, std::size_t size);
 
-    /// The attributes custom metadata goes into, and their replacement.
+    /// The attributes custom metadata goes into (the image group's for an
+    /// OME-NGFF image), and their replacement.
     ArrayMetadata::Json attributes() const;
     void set_attributes(const ArrayMetadata::Json& attributes);
 
-    /// Writes the last, partial frame (zero-padded) and layer.
+    /// Writes the last, partial frame (zero-padded) and layer of every level.
     void flush();
-    /// After the pool is idle: completes the array and its final metadata.
+    /// After the pool is idle: completes every level and its final metadata.
     void finish();
 
     std::size_t memory_in_use() const;
-    static std::size_t estimate_memory(const ArraySpec& spec, std::size_t thread_count);
+    static std::size_t estimate_memory(const ArrayNodeSpec& spec, std::size_t thread_count);
 
   private:
     uint64_t bytes_remaining() const;
     void write_frame(const uint8_t* frame);
 
-    ArraySpec spec_;
+    ArrayNodeSpec spec_;
     uint64_t frame_bytes_;
     uint64_t total_frames_; // 0 = unbounded
+    StorageOrder order_;
     FrameAssembler frames_;
+    std::vector<uint8_t> transposed_; // one stored frame, when Y/X swap
     uint64_t bytes_accepted_ = 0;
     uint64_t frames_taken_ = 0;
-    std::unique_ptr<ArrayWriter> array_;
+    std::unique_ptr<GroupNode> image_group_; // OME-NGFF only
+    std::unique_ptr<Pyramid> pyramid_;
 };
 
 } // namespace zarr

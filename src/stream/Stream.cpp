@@ -1,12 +1,13 @@
 #include "stream/Stream.hpp"
 
 #include "format/ArrayMetadata.hpp"
+#include "format/NgffMetadata.hpp"
 #include "spec/NodeKey.hpp"
 #include "store/FileSystemStore.hpp"
 #include "util/Logger.hpp"
 
 #include <filesystem>
-#include <set>
+#include <map>
 
 namespace fs = std::filesystem;
 
@@ -94,22 +95,22 @@ Stream::prepare_store()
     // replaced by an array, nor an array by a group.
     if (!spec_.overwrite) {
         for (const auto& array : spec_.arrays) {
-            const std::string existing = node_at(*store_, array.key, spec_.version);
+            const std::string existing = node_at(*store_, array.key(), spec_.version);
             if (!existing.empty()) {
                 fail(ZarrStatusCode_WillNotOverwrite,
                      "an ",
                      existing == "array" ? "array" : "existing node (" + existing + ")",
                      " is already at ",
-                     describe(array.key),
+                     describe(array.key()),
                      " in '",
                      spec_.store_path,
                      "'; set overwrite to replace the whole store, or choose another output_key");
             }
-            for (const auto& group : ancestor_keys(array.key)) {
+            for (const auto& group : ancestor_keys(array.key())) {
                 if (node_at(*store_, group, spec_.version) == "array") {
                     fail(ZarrStatusCode_WillNotOverwrite,
                          "cannot create output_key '",
-                         array.key,
+                         array.key(),
                          "': '",
                          group,
                          "' is an existing array in '",
@@ -133,21 +134,34 @@ Stream::prepare_store()
 void
 Stream::write_groups()
 {
-    std::set<std::string> groups;
-    bool array_at_root = false;
+    // Every group above a node, and each plate's plate, row and well groups
+    // (a well may have no fields yet), with the attributes the stream owns.
+    std::map<std::string, Json> groups;
+    bool node_at_root = false;
     for (const auto& array : spec_.arrays) {
-        array_at_root = array_at_root || array.key.empty();
-        for (const auto& group : ancestor_keys(array.key)) {
-            groups.insert(group);
+        node_at_root = node_at_root || array.key().empty();
+        for (const auto& group : ancestor_keys(array.key())) {
+            groups.emplace(group, Json::object());
         }
     }
-    if (!array_at_root) {
-        groups.insert("");
+    for (const auto& plate : spec_.plates) {
+        for (const auto& group : ancestor_keys(plate.path)) {
+            groups.emplace(group, Json::object());
+        }
+        groups[plate.path] = NgffMetadata::plate(spec_.version, plate);
+        for (const auto& well : plate.wells) {
+            groups.emplace(plate.path + "/" + well.row, Json::object());
+            groups[plate.path + "/" + well.row + "/" + well.column] =
+              NgffMetadata::well(spec_.version, well);
+        }
     }
-    // Existing groups are kept as they are, attributes and all.
-    for (const auto& group : groups) {
-        groups_.push_back(std::make_unique<GroupNode>(*store_, group, spec_.version));
-        groups_.back()->create();
+    if (!node_at_root) {
+        groups.emplace("", Json::object());
+    }
+    // Existing groups keep their attributes; the stream adds only its own.
+    for (const auto& [key, owned] : groups) {
+        groups_.push_back(std::make_unique<GroupNode>(*store_, key, spec_.version));
+        groups_.back()->create(owned);
     }
 }
 
@@ -197,11 +211,11 @@ Stream::append(const char* key,
     if (accepted < bytes) {
         fail(ZarrStatusCode_WriteOutOfBounds,
              "the array at ",
-             describe(array.spec().key),
+             describe(array.key()),
              " is full (its first dimension '",
-             array.spec().dimensions.front().name,
+             array.spec().stored.dimensions.front().name,
              "' has size ",
-             array.spec().dimensions.front().size,
+             array.spec().stored.dimensions.front().size,
              "): accepted ",
              accepted,
              " of ",

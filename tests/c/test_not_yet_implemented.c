@@ -1,5 +1,4 @@
-/* Settings of later milestones (pyramids, OME-NGFF, storage order, HCS, S3)
- * are refused with a "not yet implemented" error naming the setting, never
+/* Settings of later milestones (S3) are refused with a "not yet implemented" error naming the setting, never
  * silently ignored; nothing is created on disk. */
 #include "test_helpers.h"
 
@@ -56,84 +55,6 @@ expect_not_yet_implemented(ZarrStreamSettings* settings,
 }
 
 static void
-test_downsampling(void)
-{
-    for (int method = ZarrDownsamplingMethod_Decimate;
-         method < ZarrDownsamplingMethodCount; ++method) {
-        ZarrStreamSettings settings;
-        make_valid(&settings);
-        settings.arrays[0].downsampling_method = (ZarrDownsamplingMethod)method;
-        expect_not_yet_implemented(&settings, "downsampling", "downsampling");
-        ZarrStreamSettings_destroy_arrays(&settings);
-    }
-}
-
-static void
-test_is_ngff(void)
-{
-    ZarrStreamSettings settings;
-    make_valid(&settings);
-    settings.arrays[0].is_ngff = true;
-    expect_not_yet_implemented(&settings, "is_ngff", "ngff");
-    ZarrStreamSettings_destroy_arrays(&settings);
-}
-
-static void
-test_storage_dimension_order(void)
-{
-    static const size_t swapped[3] = { 0, 2, 1 };
-    ZarrStreamSettings settings;
-    make_valid(&settings);
-    settings.arrays[0].storage_dimension_order = swapped;
-    expect_not_yet_implemented(&settings, "storage order",
-                               "storage_dimension_order|storage order|dimension order");
-    ZarrStreamSettings_destroy_arrays(&settings);
-}
-
-static void
-test_hcs_plates(void)
-{
-    ZarrStreamSettings settings;
-    make_valid(&settings);
-
-    ZarrHCSSettings hcs;
-    memset(&hcs, 0, sizeof(hcs));
-    ZarrHCSSettings_create_plate_array(&hcs, 1);
-    ZarrHCSPlate* plate = &hcs.plates[0];
-    plate->path = "plate";
-    plate->name = "plate";
-    ZarrHCSPlate_create_row_name_array(plate, 1);
-    plate->row_names[0] = "A";
-    ZarrHCSPlate_create_column_name_array(plate, 1);
-    plate->column_names[0] = "1";
-    ZarrHCSPlate_create_well_array(plate, 1);
-    plate->wells[0].row_name = "A";
-    plate->wells[0].column_name = "1";
-    ZarrHCSWell_create_image_array(&plate->wells[0], 1);
-
-    ZarrArraySettings fov;
-    memset(&fov, 0, sizeof(fov));
-    fov.data_type = ZarrDataType_uint8;
-    ZarrArraySettings_create_dimension_array(&fov, 3);
-    fov.dimensions[0] = dim("t", ZarrDimensionType_Time, 0, 1, 1);
-    fov.dimensions[1] = dim("y", ZarrDimensionType_Space, 64, 32, 1);
-    fov.dimensions[2] = dim("x", ZarrDimensionType_Space, 64, 32, 1);
-    plate->wells[0].images[0].path = "fov0";
-    plate->wells[0].images[0].array_settings = &fov;
-    settings.hcs_settings = &hcs;
-
-    expect_not_yet_implemented(&settings, "HCS", "hcs|plate");
-
-    ZarrArraySettings_destroy_dimension_array(&fov);
-    ZarrHCSWell_destroy_image_array(&plate->wells[0]);
-    ZarrHCSPlate_destroy_well_array(plate);
-    ZarrHCSPlate_destroy_column_name_array(plate);
-    ZarrHCSPlate_destroy_row_name_array(plate);
-    ZarrHCSSettings_destroy_plate_array(&hcs);
-    ZarrStreamSettings_destroy_arrays(&settings);
-}
-
-static void
 test_s3(void)
 {
     ZarrStreamSettings settings;
@@ -155,10 +76,6 @@ main(void)
     }
     path_fmt(store, "%s/store.zarr", scratch);
 
-    RUN_TEST(test_downsampling);
-    RUN_TEST(test_is_ngff);
-    RUN_TEST(test_storage_dimension_order);
-    RUN_TEST(test_hcs_plates);
     RUN_TEST(test_s3);
 
     remove_tree(scratch);

@@ -1,0 +1,199 @@
+#include "array/Pyramid.hpp"
+
+#include "format/DataType.hpp"
+
+#include <cstring>
+
+namespace zarr {
+namespace {
+
+/// Size of the Z dimension (the third-last) of a level, which a step may
+/// halve.
+uint64_t
+z_size(const ArraySpec& spec)
+{
+    return spec.dimensions[spec.dimensions.size() - 3].size;
+}
+
+uint64_t
+frame_height(const ArraySpec& spec)
+{
+    return spec.dimensions[spec.dimensions.size() - 2].size;
+}
+
+uint64_t
+frame_width(const ArraySpec& spec)
+{
+    return spec.dimensions.back().size;
+}
+
+/// How many even planes can wait for their partner at once: frames of a
+/// row arrive in any order (a storage order may put Z anywhere), so at
+/// most one per Z column of a row, plus one row at a boundary.
+uint64_t
+max_waiting(const ArraySpec& spec)
+{
+    uint64_t frames_per_row = 1;
+    for (std::size_t i = 1; i + 2 < spec.dimensions.size(); ++i) {
+        frames_per_row *= spec.dimensions[i].size;
+    }
+    return frames_per_row / std::max<uint64_t>(1, z_size(spec)) + 1;
+}
+
+} // namespace
+
+Pyramid::Pyramid(const std::vector<PyramidLevel>& levels,
+                 ZarrDownsamplingMethod method,
+                 Store& store,
+                 ThreadPool& pool,
+                 FirstError& errors)
+{
+    for (std::size_t i = 0; i < levels.size(); ++i) {
+        levels_.push_back(std::make_unique<ArrayWriter>(levels[i].spec, store, pool, errors));
+        if (i == 0) {
+            continue;
+        }
+        const ArraySpec& from = levels[i - 1].spec;
+        Step step(Downsampler(method,
+                              from.data_type,
+                              frame_height(from),
+                              frame_width(from),
+                              levels[i].halves_xy,
+                              levels[i].halves_z));
+        step.halves_z = levels[i].halves_z;
+        if (step.halves_z) {
+            step.planes_in = z_size(from);
+            step.planes_out = z_size(levels[i].spec);
+        }
+        step.output.resize(step.downsampler.output_frame_bytes());
+        steps_.push_back(std::move(step));
+    }
+}
+
+void
+Pyramid::write_frame(const uint8_t* frame, uint64_t frame_number)
+{
+    write_level(0, frame, frame_number);
+}
+
+void
+Pyramid::write_level(std::size_t level, const uint8_t* frame, uint64_t frame_number)
+{
+    levels_[level]->write_frame(frame, frame_number);
+    if (level + 1 == levels_.size()) {
+        return;
+    }
+    Step& step = steps_[level];
+    if (!frame) { // the downsampler needs pixels: zeros are real zeros here
+        if (step.zeros.empty()) {
+            step.zeros.resize(step.downsampler.input_frame_bytes());
+        }
+        frame = step.zeros.data();
+    }
+    if (!step.halves_z) {
+        reduce_into_next(level, frame, nullptr, frame_number);
+        return;
+    }
+    // Frame numbers run in C order over the frame dimensions, Z last: split
+    // off Z, halve it, and recombine.
+    const uint64_t z = frame_number % step.planes_in;
+    const uint64_t outer = frame_number / step.planes_in;
+    const uint64_t next_frame = outer * step.planes_out + z / 2;
+    const bool last_odd_plane = z % 2 == 0 && z + 1 == step.planes_in;
+    if (last_odd_plane) {
+        reduce_into_next(level, frame, nullptr, next_frame);
+        return;
+    }
+    const auto waiting = step.waiting.find(next_frame);
+    if (waiting == step.waiting.end()) {
+        auto& copy = step.waiting[next_frame];
+        copy.assign(frame, frame + step.downsampler.input_frame_bytes());
+        return;
+    }
+    // The partner came: the even plane goes first whichever came first.
+    const std::vector<uint8_t> partner = std::move(waiting->second);
+    step.waiting.erase(waiting);
+    if (z % 2 == 1) {
+        reduce_into_next(level, partner.data(), frame, next_frame);
+    } else {
+        reduce_into_next(level, frame, partner.data(), next_frame);
+    }
+}
+
+void
+Pyramid::reduce_into_next(std::size_t level,
+                          const uint8_t* first,
+                          const uint8_t* second,
+                          uint64_t next_frame)
+{
+    Step& step = steps_[level];
+    step.downsampler.reduce(first, second, step.output.data());
+    write_level(level + 1, step.output.data(), next_frame);
+}
+
+void
+Pyramid::flush()
+{
+    // Upwards: each level's stragglers go into the next before that one
+    // is flushed.
+    for (std::size_t level = 0; level < levels_.size(); ++level) {
+        if (level < steps_.size()) {
+            Step& step = steps_[level];
+            auto waiting = std::move(step.waiting);
+            step.waiting.clear();
+            for (auto& [next_frame, plane] : waiting) {
+                reduce_into_next(level, plane.data(), nullptr, next_frame);
+            }
+        }
+        levels_[level]->flush();
+    }
+}
+
+void
+Pyramid::finish()
+{
+    for (const auto& level : levels_) {
+        level->finish();
+    }
+}
+
+std::size_t
+Pyramid::memory_in_use() const
+{
+    std::size_t bytes = 0;
+    for (const auto& level : levels_) {
+        bytes += level->memory_in_use();
+    }
+    for (const auto& step : steps_) {
+        bytes += step.output.size() + step.zeros.size();
+        bytes += step.waiting.size() * step.downsampler.input_frame_bytes();
+    }
+    return bytes;
+}
+
+std::size_t
+Pyramid::estimate_memory(const std::vector<PyramidLevel>& levels,
+                         ZarrDownsamplingMethod,
+                         std::size_t thread_count)
+{
+    std::size_t bytes = 0;
+    for (std::size_t i = 0; i < levels.size(); ++i) {
+        bytes += ArrayWriter::estimate_memory(levels[i].spec, thread_count);
+        if (i == 0) {
+            continue;
+        }
+        const ArraySpec& from = levels[i - 1].spec;
+        const std::size_t in_frame =
+          frame_height(from) * frame_width(from) * bytes_of(from.data_type);
+        const std::size_t out_frame = frame_height(levels[i].spec) *
+                                      frame_width(levels[i].spec) *
+                                      bytes_of(from.data_type);
+        bytes += out_frame + in_frame; // output, and zeros for skipped frames
+        if (levels[i].halves_z) {
+            bytes += max_waiting(from) * in_frame;
+        }
+    }
+    return bytes;
+}
+
+} // namespace zarr
