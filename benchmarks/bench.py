@@ -9,13 +9,19 @@ Workload (issue 2, "Speed and memory"): 2048x2048 uint16 frames, one frame per a
     lz4   Blosc1 LZ4,  level 1, byte shuffle
     zstd  Blosc1 Zstd, level 1, byte shuffle
 
+and one pyramid case (acquire-zarr only; TensorStore has no streaming pyramid):
+
+    lz4-mean  lz4, plus a multiscale pyramid (downsampling_method MEAN): the store root is
+              an OME-Zarr image group with arrays "0" (the frames), "1" (1024x1024), ...
+
 For every implementation x codec the harness starts a fresh child process (so peak RSS is
 that case's alone), which loads the pre-generated frames, then times
 
     create the writer -> append every frame (each append timed) -> close()
 
 and reports wall time, per-append latencies and its own peak RSS (ru_maxrss). Afterwards,
-untimed, the output is opened with zarr-python and checked (shape, layout, two frames).
+untimed, the output is opened with zarr-python and checked (shape, layout, two frames; for
+the pyramid also the levels and level 1's values against 2x2 means of level 0).
 
 Run `python benchmarks/bench.py --help`; see benchmarks/README.md for what the numbers mean.
 
@@ -62,8 +68,21 @@ IMPLS = ("ours", "published", "tensorstore")
 # codec name -> (blosc cname, clevel, shuffle) or None for uncompressed
 CODECS = {"none": None, "lz4": ("lz4", 1, 1), "zstd": ("zstd", 1, 1)}
 
+# Pyramid cases: name -> (codec of every level, DownsamplingMethod member). The writer's
+# store root becomes an OME-Zarr image group holding one array per level: "0" is the full
+# resolution (what is appended), "1" halves y and x, and so on. Not run for TensorStore.
+PYRAMIDS = {"lz4-mean": ("lz4", "MEAN")}
+CASES = (*CODECS, *PYRAMIDS)  # what --codec accepts
+
 # Issue 2 targets for ours vs. published: throughput ratio per codec, and peak RSS <= published.
 TARGET_SPEEDUP = {"none": 2.0, "lz4": 1.5}
+# Pyramid targets (issue text): throughput >= 1.5x the published wheel's on the same pyramid
+# workload, and wall time <= 1.4x our own plain stream with the same codec (PYRAMIDS[case][0]).
+PYRAMID_TARGET_SPEEDUP = 1.5
+PYRAMID_TARGET_COST = 1.4
+# Largest allowed |level 1 - mean of its 2x2 block of level 0|: ours rounds the mean to the
+# nearest integer (ties to even), the published wheel truncates it.
+PYRAMID_MEAN_TOLERANCE = {"ours": 0.5, "published": 1.0}
 
 CHILD_TIMEOUT_S = 900
 RESULT_MARKER = "BENCH-RESULT "
@@ -120,8 +139,14 @@ def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB on Linux
 
 
-def acquire_zarr_settings(aqz, np, store: str, codec: str, max_threads: int):
+def compression_of(case: str) -> str:
+    """The codec (a CODECS key) of a case: the case itself, or a pyramid's codec."""
+    return PYRAMIDS[case][0] if case in PYRAMIDS else case
+
+
+def acquire_zarr_settings(aqz, np, store: str, case: str, max_threads: int):
     """The workload in the acquire-zarr (published 0.10.0 == this project's) Python API."""
+    codec = compression_of(case)
     dims = [
         aqz.Dimension(name="t", kind=aqz.DimensionType.TIME, array_size_px=0,
                       chunk_size_px=CHUNK_SHAPE[0], shard_size_chunks=SHARD_CHUNKS[0]),
@@ -142,17 +167,20 @@ def acquire_zarr_settings(aqz, np, store: str, codec: str, max_threads: int):
         )
     settings = aqz.StreamSettings(store_path=store, version=aqz.ZarrVersion.V3,
                                   overwrite=True, max_threads=max_threads)
-    settings.arrays = [aqz.ArraySettings(output_key="", dimensions=dims,
-                                         data_type=np.uint16, compression=compression)]
+    pyramid = {}
+    if case in PYRAMIDS:
+        pyramid["downsampling_method"] = getattr(aqz.DownsamplingMethod, PYRAMIDS[case][1])
+    settings.arrays = [aqz.ArraySettings(output_key="", dimensions=dims, data_type=np.uint16,
+                                         compression=compression, **pyramid)]
     return settings
 
 
-def run_acquire_zarr(frames, n_frames: int, store: str, codec: str, max_threads: int) -> dict:
+def run_acquire_zarr(frames, n_frames: int, store: str, case: str, max_threads: int) -> dict:
     import numpy as np
     import acquire_zarr as aqz
 
     aqz.set_log_level(aqz.LogLevel.ERROR)
-    settings = acquire_zarr_settings(aqz, np, store, codec, max_threads)
+    settings = acquire_zarr_settings(aqz, np, store, case, max_threads)
     info = {"module": aqz.__file__}
     try:
         info["estimated_max_memory_bytes"] = int(settings.get_maximum_memory_usage())
@@ -311,13 +339,21 @@ def child_main(cfg: dict) -> None:
 
 
 def verify_main(cfg: dict) -> None:
-    """Untimed check of a written store with zarr-python: shape, layout, frame contents."""
+    """Untimed check of a written store with zarr-python: shape, layout, frame contents.
+
+    For a pyramid case the same checks apply to level 0 (array "0" of the image group at the
+    store root); then the group's OME multiscales must list "0", "1", ..., every level must
+    have y and x halved (rounded up) from the one before, and level 1 at the two checked
+    frames must be the mean of the 2x2 blocks of level 0 (within PYRAMID_MEAN_TOLERANCE)."""
     import numpy as np
     import zarr
 
     frames = np.load(cfg["frames_file"])
     n = cfg["frames"]
-    arr = zarr.open_array(cfg["store"], mode="r")
+    case = cfg["codec"]
+    root = Path(cfg["store"])
+    level0 = root / "0" if case in PYRAMIDS else root
+    arr = zarr.open_array(str(level0), mode="r")
     problems = []
     if tuple(arr.shape) != (n, *FRAME_SHAPE):
         problems.append(f"shape {tuple(arr.shape)} != {(n, *FRAME_SHAPE)}")
@@ -326,21 +362,71 @@ def verify_main(cfg: dict) -> None:
     shard_shape = tuple(c * s for c, s in zip(CHUNK_SHAPE, SHARD_CHUNKS))
     if tuple(arr.shards or ()) != shard_shape or tuple(arr.chunks) != CHUNK_SHAPE:
         problems.append(f"shards {arr.shards} / chunks {arr.chunks} != {shard_shape} / {CHUNK_SHAPE}")
-    meta = json.loads((Path(cfg["store"]) / "zarr.json").read_text())
+    meta = json.loads((level0 / "zarr.json").read_text())
     inner = meta["codecs"][0]["configuration"]["codecs"]
     blosc = [c for c in inner if c["name"] == "blosc"]
-    want = CODECS[cfg["codec"]]
+    want = CODECS[compression_of(case)]
     if want is None and blosc:
         problems.append(f"unexpected compressor {blosc}")
     if want is not None:
         got = blosc[0]["configuration"] if blosc else {}
         if (got.get("cname"), got.get("clevel"), got.get("shuffle")) != (want[0], want[1], "shuffle"):
             problems.append(f"blosc config {got} != {want}")
+    checked = sorted({n // 2, n - 1})
+    level0_frames = {}
     if not problems:
-        for t in sorted({n // 2, n - 1}):
-            if not np.array_equal(arr[t], frames[t % len(frames)]):
+        for t in checked:
+            level0_frames[t] = arr[t]
+            if not np.array_equal(level0_frames[t], frames[t % len(frames)]):
                 problems.append(f"frame {t} differs")
-    print(RESULT_MARKER + json.dumps({"ok": not problems, "problems": problems}), flush=True)
+    result = {}
+    if case in PYRAMIDS and not problems:
+        result = verify_pyramid(cfg, root, level0_frames, problems)
+    print(RESULT_MARKER + json.dumps({"ok": not problems, "problems": problems, **result}),
+          flush=True)
+
+
+def verify_pyramid(cfg: dict, root: Path, level0_frames: dict, problems: list) -> dict:
+    """The levels above level 0 (see verify_main). Returns the level shapes found."""
+    import numpy as np
+    import zarr
+
+    n = cfg["frames"]
+    group = json.loads((root / "zarr.json").read_text())
+    if group.get("node_type") != "group":
+        problems.append(f"store root is a {group.get('node_type')}, not a group")
+    multiscales = group.get("attributes", {}).get("ome", {}).get("multiscales") or [{}]
+    paths = [d.get("path") for d in multiscales[0].get("datasets", [])]
+    if len(paths) < 2 or paths != [str(i) for i in range(len(paths))]:
+        problems.append(f"multiscales datasets {paths}, want 0, 1, ...")
+    shapes, want = [], (n, *FRAME_SHAPE)
+    for level, path in enumerate(paths):
+        try:
+            a = zarr.open_array(str(root / path), mode="r")
+        except Exception as e:
+            problems.append(f"level {path}: {type(e).__name__}: {e}")
+            break
+        shapes.append(list(a.shape))
+        if level > 0:
+            want = (n, (want[1] + 1) // 2, (want[2] + 1) // 2)
+        if tuple(a.shape) != want or a.dtype != np.dtype(DTYPE):
+            problems.append(f"level {path}: {tuple(a.shape)} {a.dtype}, want {want} {DTYPE}")
+    if problems:
+        return {"levels": shapes}
+
+    level1 = zarr.open_array(str(root / "1"), mode="r")
+    tolerance = PYRAMID_MEAN_TOLERANCE[cfg["impl"]]
+    worst = 0.0
+    for t, full in level0_frames.items():  # whole frames: a superset of a spot check
+        h, w = FRAME_SHAPE
+        mean = full.astype(np.float64).reshape(h // 2, 2, w // 2, 2).mean(axis=(1, 3))
+        diff = np.abs(level1[t].astype(np.float64) - mean)
+        worst = max(worst, float(diff.max()))
+        if diff.max() > tolerance:
+            y, x = np.unravel_index(int(diff.argmax()), diff.shape)
+            problems.append(f"level 1 frame {t} at (y={y}, x={x}) = {int(level1[t, y, x])}, "
+                            f"2x2 mean of level 0 = {mean[y, x]:.2f} (tolerance {tolerance})")
+    return {"levels": shapes, "level1_max_abs_diff": worst}
 
 
 # --------------------------------------------------------------------------------------
@@ -411,6 +497,9 @@ def run_case(impl: str, codec: str, args) -> dict:
         check = run_python(OURS_PYTHON, ["--verify", json.dumps(cfg)])
         result["verified"] = check["ok"]
         result["problems"] = check["problems"]
+        for key in ("levels", "level1_max_abs_diff"):  # pyramid cases only
+            if key in check:
+                result[key] = check[key]
     finally:
         shutil.rmtree(store, ignore_errors=True)
     return result
@@ -438,9 +527,12 @@ def summarize(runs: list[dict]) -> dict:
         "peak_mib_max": max(r["peak_rss_bytes"] / MIB for r in runs),
         "base_mib": statistics.median(r["baseline_rss_bytes"] / MIB for r in runs),
         "ratio": statistics.median(r["bytes_appended"] / max(r["stored_bytes"], 1) for r in runs),
+        "wall_s": statistics.median(r["wall_s"] for r in runs),
         "verified": all(r["verified"] for r in runs),
         "problems": sorted({p for r in runs for p in r["problems"]}),
         "n": len(runs),
+        "levels": runs[0].get("levels"),
+        "level1_max_abs_diff": max((r.get("level1_max_abs_diff", 0.0) for r in runs), default=0.0),
     }
 
 
@@ -458,6 +550,10 @@ def render(results: dict, failures: dict, args, notes: list[str]) -> str:
     for codec in args.codec:
         for impl in args.impl:
             key = (impl, codec)
+            if not runs_case(impl, codec):
+                out.append(f"| {impl} | {codec} | skipped: TensorStore has no streaming pyramid "
+                           "| | | | | | | | | |")
+                continue
             if key in failures and key not in results:
                 out.append(f"| {impl} | {codec} | FAILED: {failures[key]} | | | | | | | | | |")
                 continue
@@ -486,9 +582,55 @@ def render(results: dict, failures: dict, args, notes: list[str]) -> str:
                            f"(writer's own share {own_o:.0f} vs {own_p:.0f} MiB){verdict}")
     if ratio_lines:
         out += ["", "Ours / published:", *ratio_lines]
+    for case in args.codec:
+        if case in PYRAMIDS:
+            out += ["", *pyramid_lines(case, summaries)]
     if notes:
         out += ["", *[f"Note: {n}" for n in notes]]
     return "\n".join(out)
+
+
+def runs_case(impl: str, case: str) -> bool:
+    return not (impl == "tensorstore" and case in PYRAMIDS)
+
+
+def pyramid_lines(case: str, summaries: dict) -> list[str]:
+    """The pyramid's two acceptance ratios (both on medians over the runs): throughput
+    against the published wheel's same pyramid, and wall time against our plain stream."""
+    plain = compression_of(case)
+    method = PYRAMIDS[case][1]
+    lines = [f"Pyramid {case} ({plain} + {method} pyramid; GB/s = level-0 bytes ÷ time for both; "
+             f"targets ≥{PYRAMID_TARGET_SPEEDUP:g}× published's throughput, "
+             f"≤{PYRAMID_TARGET_COST:g}× ours-{plain} time):"]
+    o, p = summaries.get(("ours", case)), summaries.get(("published", case))
+    o_plain, p_plain = summaries.get(("ours", plain)), summaries.get(("published", plain))
+
+    def met(ok: bool) -> str:
+        return "met" if ok else "NOT met"
+
+    if o and p:
+        speed = o["gbps"] / p["gbps"]
+        lines.append(f"- throughput ours/published = {speed:.2f}× ({o['gbps']:.2f} vs {p['gbps']:.2f} GB/s)"
+                     f" — target ≥{PYRAMID_TARGET_SPEEDUP:g}×: {met(speed >= PYRAMID_TARGET_SPEEDUP)}")
+    else:
+        lines.append("- throughput ours/published: needs --impl ours,published")
+    if o and o_plain:
+        cost = o["wall_s"] / o_plain["wall_s"]
+        cpu = o["cpu_s"] / o_plain["cpu_s"]
+        lines.append(f"- time ours {case} / ours {plain} = {cost:.2f}× ({o['wall_s']:.2f} vs "
+                     f"{o_plain['wall_s']:.2f} s; CPU {cpu:.2f}×, {o['cpu_s']:.2f} vs {o_plain['cpu_s']:.2f} s)"
+                     f" — target ≤{PYRAMID_TARGET_COST:g}×: {met(cost <= PYRAMID_TARGET_COST)}")
+    else:
+        lines.append(f"- time ours {case} / ours {plain}: needs --impl ours and --codec {plain},{case}")
+    if p and p_plain:
+        lines.append(f"- for comparison, time published {case} / published {plain} = "
+                     f"{p['wall_s'] / p_plain['wall_s']:.2f}× (CPU {p['cpu_s'] / p_plain['cpu_s']:.2f}×)")
+    for impl, s in (("ours", o), ("published", p)):
+        if s and s["levels"]:
+            dims = ", ".join(f"{shape[1]}×{shape[2]}" for shape in s["levels"])
+            lines.append(f"- {impl} wrote {len(s['levels'])} levels ({dims}); level 1 vs 2×2 means "
+                         f"of level 0: max |diff| {s['level1_max_abs_diff']:.2f}")
+    return lines
 
 
 def parse_list(value: str, allowed) -> list[str]:
@@ -506,8 +648,9 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=256, help="frames per stream (default 256)")
     ap.add_argument("--impl", type=lambda v: parse_list(v, IMPLS), default=list(IMPLS),
                     help="comma list of ours,published,tensorstore")
-    ap.add_argument("--codec", type=lambda v: parse_list(v, CODECS), default=list(CODECS),
-                    help="comma list of none,lz4,zstd")
+    ap.add_argument("--codec", type=lambda v: parse_list(v, CASES), default=list(CASES),
+                    help="comma list of none,lz4,zstd,lz4-mean (lz4-mean: lz4 plus a MEAN "
+                         "pyramid, not run for tensorstore)")
     ap.add_argument("--markdown", type=Path, help="also write the table to this file")
     ap.add_argument("--json", type=Path, help="write every raw run (incl. latencies) here")
     ap.add_argument("--max-threads", type=int, default=0,
@@ -549,7 +692,9 @@ def main() -> None:
     STORE_DIR.mkdir(parents=True)
     try:
         run_python(OURS_PYTHON, ["--make-frames", str(FRAMES_FILE)])
-        cases = [(i, c) for i in args.impl for c in args.codec]
+        cases = [(i, c) for i in args.impl for c in args.codec if runs_case(i, c)]
+        if "tensorstore" in args.impl and any(c in PYRAMIDS for c in args.codec):
+            log("tensorstore: pyramid cases skipped (TensorStore has no streaming pyramid)")
         results: dict = {}
         failures: dict = {}
         raw = []
@@ -563,12 +708,12 @@ def main() -> None:
                     r = run_case(impl, codec, args)
                 except Exception as e:
                     failures[(impl, codec)] = str(e).splitlines()[0][:200]
-                    log(f"[run {run + 1}/{args.runs}] {impl:11s} {codec:4s} FAILED: {e}")
+                    log(f"[run {run + 1}/{args.runs}] {impl:11s} {codec:8s} FAILED: {e}")
                     continue
                 results.setdefault((impl, codec), []).append(r)
                 raw.append({"run": run, "impl": impl, "codec": codec, **r})
                 lat = r["latencies_ns"]
-                log(f"[run {run + 1}/{args.runs}] {impl:11s} {codec:4s} "
+                log(f"[run {run + 1}/{args.runs}] {impl:11s} {codec:8s} "
                     f"{r['bytes_appended'] / r['wall_s'] / 1e9:6.2f} GB/s  "
                     f"p50 {percentile(lat, 50) / 1e6:7.2f} ms  p99 {percentile(lat, 99) / 1e6:8.1f} ms  "
                     f"cpu {r['cpu_s']:5.2f} s  peak {r['peak_rss_bytes'] / MIB:6.0f} MiB  "

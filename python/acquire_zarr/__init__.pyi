@@ -656,6 +656,12 @@ class ZarrStream:
         """
     def is_active(self) -> bool:
         """True until the stream is closed."""
+    def get_array_keys(self) -> List[str]:
+        """The keys of the stream's arrays, as ``append(key=...)`` takes them.
+
+        Flat arrays first, then HCS fields of view as
+        ``"plate/row/column/field"``.
+        """
     def get_current_memory_usage(self) -> int:
         """Get the current memory usage of the stream in bytes."""
     def close(self) -> None:

@@ -819,6 +819,11 @@ def _storage_order_indices(a: ArraySettings, where: str) -> Optional[List[int]]:
         )
     indices = []
     for name in order:
+        if order.count(name) > 1:
+            raise InvalidSettingsError(
+                f"{where}.storage_dimension_order names {name!r} "
+                f"{order.count(name)} times; each dimension must appear once, got {order}"
+            )
         if name not in names:
             raise InvalidSettingsError(
                 f"{where}.storage_dimension_order: {name!r} is not one of the "

@@ -454,8 +454,9 @@ def test_store_path_is_a_file_without_overwrite(tmp_path, version):
 
 # --------------------------------------------------------------------------
 # TEMPORARY: features of later issues must be refused, never ignored.
-# Replace with real tests when pyramids/NGFF/HCS/storage order (next issue)
-# and S3 (the one after) land.
+# Pyramids, OME-NGFF, HCS plates and storage order are tested in
+# test_pyramids.py, test_ngff.py, test_hcs.py and test_storage_order.py;
+# replace this with real tests when S3 (the next issue) lands.
 # --------------------------------------------------------------------------
 
 
@@ -469,24 +470,7 @@ def _nyi_array(**extra):
                              data_type=aqz.DataType.UINT16, **extra)
 
 
-def _nyi_plate():
-    fov = aqz.FieldOfView(path="fov1", array_settings=_nyi_plate_array())
-    well = aqz.Well(row_name="A", column_name="1", images=[fov])
-    return aqz.Plate(path="plate", name="p", row_names=["A"], column_names=["1"], wells=[well],
-                     acquisitions=[aqz.Acquisition(id=0, name="acq")])
-
-
-def _nyi_plate_array():
-    a = _nyi_array()
-    return aqz.ArraySettings(dimensions=a.dimensions, data_type=aqz.DataType.UINT16)  # no output_key
-
-
 NYI = {
-    "downsampling-mean": lambda st: st.update(arrays=[_nyi_array(downsampling_method=aqz.DownsamplingMethod.MEAN)]),
-    "downsampling-decimate": lambda st: st.update(arrays=[_nyi_array(downsampling_method=aqz.DownsamplingMethod.DECIMATE)]),
-    "is-ngff": lambda st: st.update(arrays=[_nyi_array(is_ngff=True)]),
-    "storage-order": lambda st: st.update(arrays=[_nyi_array(storage_dimension_order=["t", "x", "y"])]),
-    "plates": lambda st: st.update(arrays=[], plates=[_nyi_plate()]),
     "s3": lambda st: st.update(s3=aqz.S3Settings(endpoint="http://127.0.0.1:9", bucket_name="bucket", region="us-east-1")),
 }
 
@@ -502,22 +486,3 @@ def test_later_features_not_yet_implemented(tmp_path, version, feature):
         aqz.ZarrStream(settings)
     assert "not yet implemented" in str(ei.value).lower(), str(ei.value)
     assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.not_yet_implemented
-def test_identity_storage_order_is_not_an_error(store, version):
-    """Only a real reordering is a later-issue feature; the acquisition order
-    spelled out explicitly must not be refused... or, if refused, refused
-    as not yet implemented (never silently accepted AND ignored)."""
-    a = _nyi_array(storage_dimension_order=["t", "y", "x"])
-    settings = aqz.StreamSettings(store_path=str(store), version=zarr_version(version), overwrite=True, arrays=[a])
-    try:
-        stream = aqz.ZarrStream(settings)
-    except RuntimeError as e:
-        assert "not yet implemented" in str(e).lower(), str(e)
-        return
-    data = random_data((2, 64, 64), "uint16")
-    stream.append(data)
-    stream.close()
-    spec = ArraySpec(shape=(2, 64, 64), chunks=(2, 16, 16), shards=(1, 2, 2), key="a")
-    verify_array(store, spec, version, data)

@@ -1,6 +1,7 @@
 #include "Stream.hpp"
 
 #include <pybind11/numpy.h>
+#include <pybind11/stl.h>
 
 #include "CSettings.hpp"
 #include "Gil.hpp"
@@ -103,6 +104,7 @@ Stream::Stream(const py::object& settings)
     }
     CSettings c_settings(settings.attr("_lower")().cast<py::dict>());
     array_types_ = c_settings.array_types();
+    array_keys_ = settings.attr("get_array_keys")().cast<std::vector<std::string>>();
     store_path_ = c_settings.get()->store_path;
 
     ZarrStream* stream = nullptr;

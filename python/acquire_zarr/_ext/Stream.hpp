@@ -31,6 +31,7 @@ class Stream
                                const std::optional<std::string>& array_key,
                                const std::optional<std::string>& metadata_key);
     bool is_active() const { return stream_.load() != nullptr; }
+    const std::vector<std::string>& get_array_keys() const { return array_keys_; }
     size_t get_current_memory_usage();
     void close();
     // Context-manager exit: closes, but does not let a close failure replace
@@ -75,6 +76,7 @@ class Stream
     std::mutex mutex_; // serialises calls on stream_
     std::vector<std::pair<std::string, ZarrDataType>> array_types_;
     std::string store_path_;
+    std::vector<std::string> array_keys_; // what append(key=) takes
 };
 
 } // namespace aqz_python

@@ -204,6 +204,10 @@ PYBIND11_MODULE(_acquire_zarr, m)
            py::arg("metadata_key") = py::none(),
            "Merge a JSON object (str or dict) into a node's attributes.")
       .def("is_active", &Stream::is_active, "True until the stream is closed.")
+      .def("get_array_keys",
+           &Stream::get_array_keys,
+           "The keys of the stream's arrays (HCS fields of view as "
+           "'plate/row/column/field'), as append(key=) takes them.")
       .def("get_current_memory_usage",
            &Stream::get_current_memory_usage,
            "Get the current memory usage of the stream in bytes.")
