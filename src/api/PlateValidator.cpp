@@ -163,10 +163,10 @@ validate_fields(const std::string& where,
                  child_key(well_key, field.path),
                  "'), so output_key must be unset");
         }
-        ArrayNodeSpec array =
-          SettingsValidator::validate_array(at + ".array_settings", *given.array_settings, version);
+        // Every field of view is a multiscale image.
+        ArrayNodeSpec array = SettingsValidator::validate_array(
+          at + ".array_settings", *given.array_settings, version, true);
         array.stored.key = child_key(well_key, field.path);
-        array.ngff = true; // every field of view is a multiscale image
         arrays.push_back(std::move(array));
         fields.push_back(std::move(field));
     }

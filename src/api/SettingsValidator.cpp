@@ -213,12 +213,61 @@ validate_storage_order(const std::string& name,
     return order;
 }
 
+/// OME-NGFF (0.4 and 0.5) axes: 2 or 3 space axes, last; before them at
+/// most one channel-or-other axis; before that at most one time axis, first.
+/// An image that breaks this would be written with metadata that viewers
+/// and validators reject, so it is refused (the storage order can fix some).
+void
+validate_ngff_axes(const std::string& name, const std::vector<DimensionSpec>& stored)
+{
+    // Rank of each kind in the required order: time, channel/other, space.
+    const auto rank = [](ZarrDimensionType kind) {
+        return kind == ZarrDimensionType_Time ? 0 : kind == ZarrDimensionType_Space ? 2 : 1;
+    };
+    std::size_t counts[3] = { 0, 0, 0 };
+    for (std::size_t i = 0; i < stored.size(); ++i) {
+        const int r = rank(stored[i].kind);
+        ++counts[r];
+        if (i > 0 && rank(stored[i - 1].kind) > r) {
+            fail(kInvalid,
+                 name,
+                 ": an OME-NGFF image orders its axes time, then channel (or other), then "
+                 "space; '",
+                 stored[i].name,
+                 "' (",
+                 dimension_type_name(stored[i].kind),
+                 ") comes after '",
+                 stored[i - 1].name,
+                 "' (",
+                 dimension_type_name(stored[i - 1].kind),
+                 "). Set storage_dimension_order to store them in that order");
+        }
+    }
+    if (counts[2] > 3) {
+        fail(kInvalid,
+             name,
+             ": an OME-NGFF image has 2 or 3 space axes, these settings have ",
+             counts[2]);
+    }
+    if (counts[0] > 1 || counts[1] > 1) {
+        fail(kInvalid,
+             name,
+             ": an OME-NGFF image has at most one time axis and one channel (or other) axis; "
+             "these settings have ",
+             counts[0],
+             " time and ",
+             counts[1],
+             " channel/other axes");
+    }
+}
+
 } // namespace
 
 ArrayNodeSpec
 SettingsValidator::validate_array(const std::string& where,
                                   const ZarrArraySettings& array,
-                                  ZarrVersion version)
+                                  ZarrVersion version,
+                                  bool always_ngff)
 {
     ArraySpec spec;
     spec.version = version;
@@ -355,7 +404,8 @@ SettingsValidator::validate_array(const std::string& where,
     node.downsampling = array.downsampling_method;
     node.max_levels = array.max_levels;
     // A pyramid is always an OME-NGFF multiscale image.
-    node.ngff = array.is_ngff || node.downsampling != ZarrDownsamplingMethod_None;
+    node.ngff =
+      always_ngff || array.is_ngff || node.downsampling != ZarrDownsamplingMethod_None;
     node.storage_order = validate_storage_order(name, array, spec.dimensions);
     node.stored = std::move(spec);
     if (!node.storage_order.empty()) {
@@ -364,6 +414,9 @@ SettingsValidator::validate_array(const std::string& where,
             stored.push_back(node.stored.dimensions[index]);
         }
         node.stored.dimensions = std::move(stored);
+    }
+    if (node.ngff) {
+        validate_ngff_axes(name, node.stored.dimensions);
     }
     return node;
 }

@@ -27,9 +27,12 @@ class SettingsValidator
     static std::string validate_key(const std::string& where, const char* raw);
 
     /// One array's settings; `where` names it in errors ("arrays[2]").
+    /// `always_ngff`: an OME-NGFF image whatever is_ngff says (a field of
+    /// view of a plate).
     static ArrayNodeSpec validate_array(const std::string& where,
                                         const ZarrArraySettings& array,
-                                        ZarrVersion version);
+                                        ZarrVersion version,
+                                        bool always_ngff = false);
 };
 
 } // namespace zarr

@@ -275,13 +275,15 @@ extern "C"
                         const auto& well = plate.wells[w];
                         if (well.images && remaining < well.image_count) {
                             const auto* fov = &well.images[remaining];
-                            text = zarr::concat(plate.path ? plate.path : "",
-                                                "/",
-                                                well.row_name ? well.row_name : "",
-                                                "/",
-                                                well.column_name ? well.column_name : "",
-                                                "/",
-                                                fov->path ? fov->path : "");
+                            // As the stream names it (see PlateValidator).
+                            text = zarr::concat(
+                              zarr::normalise_key(plate.path ? plate.path : ""),
+                              "/",
+                              well.row_name ? well.row_name : "",
+                              "/",
+                              well.column_name ? well.column_name : "",
+                              "/",
+                              zarr::normalise_key(fov->path ? fov->path : ""));
                             found = true;
                         } else if (well.images) {
                             remaining -= well.image_count;
