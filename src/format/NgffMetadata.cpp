@@ -1,5 +1,6 @@
 #include "format/NgffMetadata.hpp"
 
+#include "util/RawEnum.hpp"
 #include "util/ZarrError.hpp"
 
 #include <algorithm>
@@ -46,7 +47,7 @@ wrap(ZarrVersion version, const char* key, Json document)
 const char*
 axis_type(ZarrDimensionType kind)
 {
-    switch (kind) {
+    switch (raw_enum(kind)) {
         case ZarrDimensionType_Space:
             return "space";
         case ZarrDimensionType_Channel:
@@ -56,7 +57,7 @@ axis_type(ZarrDimensionType kind)
         case ZarrDimensionType_Other:
             return nullptr; // NGFF has no type for it: the field is left out
         default:
-            fail(ZarrStatusCode_InvalidArgument, "Invalid dimension type: ", kind);
+            fail(ZarrStatusCode_InvalidArgument, "Invalid dimension type: ", raw_enum(kind));
     }
 }
 
@@ -94,7 +95,7 @@ add_method(Json& multiscale, ZarrDownsamplingMethod method)
 {
     const char* type = nullptr;
     const char* description = nullptr;
-    switch (method) {
+    switch (raw_enum(method)) { // raw: an out-of-range value is no UB
         case ZarrDownsamplingMethod_None:
             return;
         case ZarrDownsamplingMethod_Decimate:
@@ -114,7 +115,9 @@ add_method(Json& multiscale, ZarrDownsamplingMethod method)
             description = "the maximum of each block";
             break;
         default:
-            fail(ZarrStatusCode_InvalidArgument, "Invalid downsampling method: ", method);
+            fail(ZarrStatusCode_InvalidArgument,
+                 "Invalid downsampling method: ",
+                 raw_enum(method));
     }
     multiscale["type"] = type;
     Json metadata = Json::object();

@@ -75,7 +75,11 @@ ArrayNode::ArrayNode(const ArrayNodeSpec& spec,
     const auto levels = plan_levels(spec_);
     if (spec_.ngff) {
         image_group_ = std::make_unique<GroupNode>(store, spec_.key(), spec_.stored.version);
-        image_group_->create(multiscales(spec_, levels));
+        const auto owned = multiscales(spec_, levels);
+        for (const auto& [name, value] : owned.items()) {
+            owned_attributes_.push_back(name);
+        }
+        image_group_->create(owned);
     }
     pyramid_ = std::make_unique<Pyramid>(levels, spec_.downsampling, store, pool, errors);
 }
@@ -123,6 +127,18 @@ ArrayNode::set_attributes(const ArrayMetadata::Json& attributes)
     } else {
         pyramid_->level(0).set_attributes(attributes);
     }
+}
+
+std::vector<std::string>
+ArrayNode::reserved_attributes() const
+{
+    std::vector<std::string> names{ "ome" };
+    for (const auto& name : owned_attributes_) {
+        if (name != "ome") {
+            names.push_back(name);
+        }
+    }
+    return names;
 }
 
 void

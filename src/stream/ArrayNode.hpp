@@ -40,6 +40,9 @@ class ArrayNode
     /// OME-NGFF image), and their replacement.
     ArrayMetadata::Json attributes() const;
     void set_attributes(const ArrayMetadata::Json& attributes);
+    /// Attribute names custom metadata may not set: "ome" everywhere, and
+    /// whatever the stream writes there itself (NGFF 0.4's "multiscales").
+    std::vector<std::string> reserved_attributes() const;
 
     /// Writes the last, partial frame (zero-padded) and layer of every level.
     void flush();
@@ -62,6 +65,7 @@ class ArrayNode
     uint64_t bytes_accepted_ = 0;
     uint64_t frames_taken_ = 0;
     std::unique_ptr<GroupNode> image_group_; // OME-NGFF only
+    std::vector<std::string> owned_attributes_; // written into image_group_
     std::unique_ptr<Pyramid> pyramid_;
 };
 

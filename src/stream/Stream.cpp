@@ -6,6 +6,7 @@
 #include "store/FileSystemStore.hpp"
 #include "util/Logger.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -252,18 +253,24 @@ Stream::write_custom_metadata(const char* array_key,
                  "empty (it is merged into the attributes), not ",
                  value.type_name());
         }
-        if (value.contains("ome")) {
-            fail(ZarrStatusCode_InvalidArgument,
-                 "custom metadata may not set the attribute 'ome': it is "
-                 "reserved for OME-NGFF metadata");
+        for (const auto& name : array.reserved_attributes()) {
+            if (value.contains(name)) {
+                fail(ZarrStatusCode_InvalidArgument,
+                     "custom metadata may not set the attribute '",
+                     name,
+                     "': it is reserved for OME-NGFF metadata");
+            }
         }
         for (const auto& [name, item] : value.items()) {
             attributes[name] = item;
         }
     } else {
-        if (under == "ome") {
+        const auto reserved = array.reserved_attributes();
+        if (std::find(reserved.begin(), reserved.end(), under) != reserved.end()) {
             fail(ZarrStatusCode_InvalidArgument,
-                 "metadata_key 'ome' is reserved for OME-NGFF metadata");
+                 "metadata_key '",
+                 under,
+                 "' is reserved for OME-NGFF metadata");
         }
         attributes[under] = value;
     }

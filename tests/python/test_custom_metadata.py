@@ -111,3 +111,40 @@ def test_custom_metadata_non_object_under_key(store, version):
     attrs = _zarr_attrs(store, "")
     assert attrs["m"] == [1, 2]
     assert attrs["n"] == 3.5
+
+
+@pytest.mark.parametrize("version", [aqz.ZarrVersion.V2, aqz.ZarrVersion.V3], ids=["v2", "v3"])
+def test_ngff_attributes_are_reserved_on_an_image(tmp_path, version):
+    """Custom metadata cannot overwrite the OME-NGFF document of an image:
+    "ome" (0.5) and, in Zarr v2, the top-level "multiscales" (0.4)."""
+    import json
+
+    settings = aqz.StreamSettings(
+        store_path=str(tmp_path / "s.zarr"), overwrite=True, version=version,
+        arrays=[aqz.ArraySettings(
+            output_key="img", data_type=np.uint8,
+            downsampling_method=aqz.DownsamplingMethod.MEAN,
+            dimensions=[
+                aqz.Dimension(name="t", kind=aqz.DimensionType.TIME, array_size_px=0,
+                              chunk_size_px=1, shard_size_chunks=1),
+                aqz.Dimension(name="y", kind=aqz.DimensionType.SPACE, array_size_px=16,
+                              chunk_size_px=4, shard_size_chunks=1),
+                aqz.Dimension(name="x", kind=aqz.DimensionType.SPACE, array_size_px=16,
+                              chunk_size_px=4, shard_size_chunks=1),
+            ])])
+    reserved = ["ome"] + (["multiscales"] if version == aqz.ZarrVersion.V2 else [])
+    with aqz.ZarrStream(settings) as stream:
+        stream.append(np.ones((2, 16, 16), np.uint8))
+        for name in reserved:
+            with pytest.raises(RuntimeError, match=name):
+                stream.write_custom_metadata({name: "oops"}, array_key="img")
+            with pytest.raises(RuntimeError, match=name):
+                stream.write_custom_metadata("[]", array_key="img", metadata_key=name)
+        stream.write_custom_metadata({"multiscales_note": 1}, array_key="img")
+    if version == aqz.ZarrVersion.V2:
+        attrs = json.loads((tmp_path / "s.zarr" / "img" / ".zattrs").read_text())
+        assert attrs["multiscales"][0]["version"] == "0.4"
+    else:
+        attrs = json.loads((tmp_path / "s.zarr" / "img" / "zarr.json").read_text())["attributes"]
+        assert attrs["ome"]["version"] == "0.5"
+    assert attrs["multiscales_note"] == 1
