@@ -79,8 +79,6 @@ BufferedLayerWriter::BufferedLayerWriter(const ArraySpec& spec,
   , shards_(lattice, store, spec.key, spec.version)
   , buffers_(kLayerBuffers, lattice.slot_count(), lattice.chunk_bytes(), pool)
 {
-    // Last: nothing after this may throw, as the job holds `this`.
-    pool_.submit([this] { buffers_.create_remaining(); });
 }
 
 BufferedLayerWriter::~BufferedLayerWriter()

@@ -32,7 +32,7 @@ class BufferedLayerWriter final : public LayerWriter
                                        const ChunkLattice& lattice,
                                        std::size_t thread_count);
 
-    /// Creates the first layer buffer now, the other on a worker.
+    /// Creates the layer buffers now.
     BufferedLayerWriter(const ArraySpec& spec,
                         const ChunkLattice& lattice,
                         Store& store,

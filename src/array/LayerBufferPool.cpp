@@ -14,9 +14,31 @@ LayerBufferPool::LayerBufferPool(std::size_t capacity,
   , slot_count_(slot_count)
   , chunk_bytes_(chunk_bytes)
 {
-    if (capacity_ == 0) {
-        return;
+    // Every buffer is made and populated now, before the first frame: the
+    // kernel's page faults (and, in a VM, the host's) then never compete
+    // with acquisition for the cores. The first buffer must exist; without
+    // memory for the others the stream goes on with fewer.
+    for (std::size_t i = 0; i < capacity_; ++i) {
+        std::unique_ptr<LayerBuffer> buffer;
+        try {
+            buffer = make_populated_buffer(workers);
+        } catch (const std::bad_alloc&) {
+            if (i == 0) {
+                throw;
+            }
+            capacity_ = i;
+            log_warning("not enough memory for another layer buffer: continuing with ",
+                        capacity_);
+            break;
+        }
+        free_.push_back(buffer.get());
+        buffers_.push_back(std::move(buffer));
     }
+}
+
+std::unique_ptr<LayerBuffer>
+LayerBufferPool::make_populated_buffer(ThreadPool& workers) const
+{
     auto buffer = std::make_unique<LayerBuffer>(slot_count_, chunk_bytes_);
     // Populating hundreds of MiB is work for every core: the workers take
     // a part each, this thread the last one.
@@ -38,38 +60,7 @@ LayerBufferPool::LayerBufferPool(std::size_t capacity,
     }
     buffer->populate(parts - 1, parts);
     done.wait(); // the jobs refer to `buffer` and `done`
-    free_.push_back(buffer.get());
-    buffers_.push_back(std::move(buffer));
-}
-
-void
-LayerBufferPool::create_remaining()
-{
-    while (true) {
-        {
-            std::lock_guard lock(mutex_);
-            if (buffers_.size() >= capacity_) {
-                return;
-            }
-        }
-        std::unique_ptr<LayerBuffer> buffer;
-        try {
-            buffer = std::make_unique<LayerBuffer>(slot_count_, chunk_bytes_);
-            buffer->populate(0, 1);
-        } catch (const std::bad_alloc&) {
-            std::lock_guard lock(mutex_);
-            capacity_ = buffers_.size();
-            log_warning("not enough memory for another layer buffer: continuing with ",
-                        capacity_);
-            return;
-        }
-        {
-            std::lock_guard lock(mutex_);
-            free_.push_back(buffer.get());
-            buffers_.push_back(std::move(buffer));
-        }
-        released_.notify_one();
-    }
+    return buffer;
 }
 
 LayerBuffer*

@@ -18,18 +18,14 @@ namespace zarr {
 class LayerBufferPool
 {
   public:
-    /// Creates the first buffer now, so that streaming never waits for the
-    /// kernel to find memory (and a lack of it shows at stream creation),
-    /// populating it with the help of `workers`.
+    /// Creates and populates every buffer now, with the help of `workers`,
+    /// so that streaming never waits for the kernel to find memory (and a
+    /// lack of it shows at stream creation). If memory runs out after the
+    /// first buffer, the pool carries on with the buffers it has.
     LayerBufferPool(std::size_t capacity,
                     std::size_t slot_count,
                     std::size_t chunk_bytes,
                     ThreadPool& workers);
-
-    /// Creates the other buffers. Meant for a worker, while the first
-    /// buffer fills: populating hundreds of MiB takes a while. If memory
-    /// runs out the pool carries on with the buffers it has.
-    void create_remaining();
 
     LayerBuffer* acquire();
     void release(LayerBuffer* buffer);
@@ -42,6 +38,8 @@ class LayerBufferPool
     std::chrono::nanoseconds time_waited() const;
 
   private:
+    std::unique_ptr<LayerBuffer> make_populated_buffer(ThreadPool& workers) const;
+
     std::size_t capacity_;
     std::size_t slot_count_;
     std::size_t chunk_bytes_;

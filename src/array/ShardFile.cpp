@@ -42,8 +42,12 @@ ShardFile::reserve(std::span<const ShardChunk> chunks)
 void
 ShardFile::write(uint64_t offset, std::span<const ByteSpan> pieces)
 {
-    // No lock: positional writes to reserved, disjoint ranges. The sink
-    // exists (reserve made it) and stays until every layer is written.
+    // Positional writes to reserved, disjoint ranges, so no lock is needed
+    // for correctness. But the kernel serialises writes to one file (its
+    // inode lock), and a writer waiting for it spins on a core that the
+    // stream's caller needs: wait here instead, asleep. The sink exists
+    // (reserve made it) and stays until every layer is written.
+    std::lock_guard lock(write_mutex_);
     sink_->write(offset, pieces);
 }
 

@@ -57,6 +57,7 @@ class ShardFile
     uint64_t expected_layers_;
 
     std::mutex mutex_;
+    std::mutex write_mutex_; // one write at a time (see write())
     std::unique_ptr<Sink> sink_; // set by the first reserve()
     uint64_t end_ = 0;
     uint64_t layers_written_ = 0;
