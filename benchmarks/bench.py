@@ -485,9 +485,21 @@ def dir_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
+def warm_memory(gib: float) -> None:
+    """Touch and free `gib` GiB in a throwaway process. On this VM, memory the
+    guest has not used for a while is slow to touch again (the host backs it
+    anew: a 3 GiB tmpfs write runs at ~1.0 GB/s cold and ~3.1 GB/s right after
+    another), so without this the case that happens to get cold memory loses
+    up to half its throughput, whatever the writer does."""
+    if gib > 0:
+        subprocess.run([sys.executable, "-c", f"b = bytearray(b'\\1') * {int(gib * 2**30)}"],
+                       check=True)
+
+
 def run_case(impl: str, codec: str, args) -> dict:
     store = STORE_DIR / f"{impl}-{codec}.zarr"
     shutil.rmtree(store, ignore_errors=True)
+    warm_memory(args.warm_gib)
     cfg = {"impl": impl, "codec": codec, "frames": args.frames, "store": str(store),
            "frames_file": str(FRAMES_FILE), "max_threads": args.max_threads,
            "ts_mode": args.ts_mode}
@@ -658,6 +670,9 @@ def main() -> None:
     ap.add_argument("--ts-mode", choices=("layer", "txn", "txn-async"), default="layer",
                     help="how TensorStore is fed (see run_tensorstore); default layer")
     ap.add_argument("--seed", type=int, default=0, help="seed for the case order")
+    ap.add_argument("--warm-gib", type=float, default=6.0,
+                    help="before each case, touch and free this many GiB so every case starts "
+                         "with warm memory (default 6; 0 = off; see warm_memory)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--verify", help=argparse.SUPPRESS)
     ap.add_argument("--make-frames", help=argparse.SUPPRESS)

@@ -107,17 +107,23 @@ Pyramid::write_level(std::size_t level, const uint8_t* frame, uint64_t frame_num
     const auto waiting = step.waiting.find(next_frame);
     if (waiting == step.waiting.end()) {
         auto& copy = step.waiting[next_frame];
+        if (!step.spare.empty()) { // plane buffers are reused, not reallocated
+            copy = std::move(step.spare.back());
+            step.spare.pop_back();
+        }
         copy.assign(frame, frame + step.downsampler.input_frame_bytes());
         return;
     }
     // The partner came: the even plane goes first whichever came first.
-    const std::vector<uint8_t> partner = std::move(waiting->second);
+    std::vector<uint8_t> partner = std::move(waiting->second);
     step.waiting.erase(waiting);
     if (z % 2 == 1) {
-        reduce_into_next(level, partner.data(), frame, next_frame);
+        step.downsampler.reduce(partner.data(), frame, step.output.data());
     } else {
-        reduce_into_next(level, frame, partner.data(), next_frame);
+        step.downsampler.reduce(frame, partner.data(), step.output.data());
     }
+    step.spare.push_back(std::move(partner));
+    write_level(level + 1, step.output.data(), next_frame);
 }
 
 void
@@ -166,7 +172,7 @@ Pyramid::memory_in_use() const
     }
     for (const auto& step : steps_) {
         bytes += step.output.size() + step.zeros.size();
-        bytes += step.waiting.size() * step.downsampler.input_frame_bytes();
+        bytes += (step.waiting.size() + step.spare.size()) * step.downsampler.input_frame_bytes();
     }
     return bytes;
 }

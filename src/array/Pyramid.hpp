@@ -64,6 +64,8 @@ class Pyramid
         std::vector<uint8_t> output; // one level-k+1 frame
         /// Even planes waiting for their odd partner, by level-k+1 frame.
         std::map<uint64_t, std::vector<uint8_t>> waiting;
+        /// Plane buffers done with, for the next waiting plane.
+        std::vector<std::vector<uint8_t>> spare;
     };
 
     void write_level(std::size_t level, const uint8_t* frame, uint64_t frame_number);
