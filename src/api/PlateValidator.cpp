@@ -2,9 +2,11 @@
 
 #include "api/SettingsValidator.hpp"
 #include "spec/NodeKey.hpp"
+#include "util/Utf8.hpp"
 #include "util/ZarrError.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 namespace zarr {
@@ -33,7 +35,7 @@ validate_names(const std::string& where, const char** names, std::size_t count)
                      "[",
                      i,
                      "] '",
-                     name,
+                     printable(name),
                      "' may only use letters and digits (OME-NGFF plate rows and columns)");
             }
         }
@@ -45,11 +47,15 @@ validate_names(const std::string& where, const char** names, std::size_t count)
     return result;
 }
 
+/// A caller's text for the plate document, which must be valid UTF-8.
 std::optional<std::string>
-optional_text(const char* text)
+optional_text(const std::string& where, const char* text)
 {
     if (!text || !*text) {
         return std::nullopt;
+    }
+    if (!is_valid_utf8(text)) {
+        fail(kInvalid, where, " '", printable(text), "' is not valid UTF-8");
     }
     return std::string(text);
 }
@@ -79,8 +85,9 @@ validate_acquisitions(const std::string& where, const ZarrHCSPlate& plate)
         }
         AcquisitionSpec acquisition;
         acquisition.id = given.id;
-        acquisition.name = optional_text(given.name);
-        acquisition.description = optional_text(given.description);
+        const std::string at = concat(where, ".acquisitions[", i, "]");
+        acquisition.name = optional_text(at + ".name", given.name);
+        acquisition.description = optional_text(at + ".description", given.description);
         if (given.has_start_time) {
             acquisition.start_time = given.start_time;
         }
@@ -184,7 +191,7 @@ validate_plate(const std::string& where,
     if (plate.path.empty()) {
         fail(kInvalid, where, ".path is empty; a plate needs its own group in the store");
     }
-    plate.name = given.name ? given.name : "";
+    plate.name = optional_text(where + ".name", given.name).value_or("");
     plate.rows = validate_names(where + ".row_names", given.row_names, given.row_count);
     plate.columns =
       validate_names(where + ".column_names", given.column_names, given.column_count);

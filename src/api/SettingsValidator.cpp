@@ -5,9 +5,12 @@
 #include "spec/NodeKey.hpp"
 #include "util/Logger.hpp"
 #include "util/RawEnum.hpp"
+#include "util/Utf8.hpp"
 #include "util/ZarrError.hpp"
 
+#include <algorithm>
 #include <climits>
+#include <filesystem>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -18,6 +21,47 @@ namespace zarr {
 namespace {
 
 constexpr auto kInvalid = ZarrStatusCode_InvalidSettings;
+constexpr unsigned kMaxThreads = 4096; // more is never useful, and may not start
+
+/// A store path must not be, once `.`, `..` and symbolic links are
+/// resolved, the filesystem root, the working directory or one of its
+/// parents: with overwrite, the store is removed before it is written.
+void
+validate_store_path(const std::string& store_path)
+{
+    namespace fs = std::filesystem;
+    std::error_code error;
+    fs::path resolved = fs::weakly_canonical(fs::absolute(store_path, error), error);
+    if (error) {
+        fail(kInvalid,
+             "store_path '",
+             printable(store_path),
+             "' cannot be resolved: ",
+             error.message());
+    }
+    resolved = resolved.lexically_normal();
+    if (!resolved.has_filename()) {
+        resolved = resolved.parent_path(); // "a/b/" -> "a/b"
+    }
+    if (resolved == resolved.root_path() || resolved.empty()) {
+        fail(kInvalid, "store_path '", printable(store_path), "' is the filesystem root");
+    }
+    const fs::path working = fs::weakly_canonical(fs::current_path(error), error);
+    if (!error) {
+        const auto [mismatch, unused] =
+          std::mismatch(resolved.begin(), resolved.end(), working.begin(), working.end());
+        if (mismatch == resolved.end()) {
+            fail(kInvalid,
+                 "store_path '",
+                 printable(store_path),
+                 "' is the working directory",
+                 resolved == working ? "" : " or one of its parents",
+                 " ('",
+                 resolved.string(),
+                 "'); give the store a directory of its own");
+        }
+    }
+}
 
 const char*
 dimension_type_name(ZarrDimensionType type)
@@ -37,23 +81,25 @@ dimension_type_name(ZarrDimensionType type)
 }
 
 /// A node name: letters, digits, '_', '.', '-'; not "." or ".."; no
-/// leading "__" (reserved by Zarr).
+/// leading "__" (reserved by Zarr); not a Zarr metadata file's name; no
+/// longer than a file name may be.
 void
 check_node_name(const std::string& where,
                 const std::string& key,
                 const std::string& name)
 {
+    const std::string shown = printable(key);
     if (name.empty()) {
-        fail(kInvalid, where, " '", key, "' has an empty path component");
+        fail(kInvalid, where, " '", shown, "' has an empty path component");
     }
     if (name == "." || name == "..") {
-        fail(kInvalid, where, " '", key, "' may not contain '", name, "'");
+        fail(kInvalid, where, " '", shown, "' may not contain '", name, "'");
     }
     if (name.starts_with("__")) {
         fail(kInvalid,
              where,
              " '",
-             key,
+             shown,
              "': the name '",
              name,
              "' starts with '__', which Zarr reserves");
@@ -63,14 +109,41 @@ check_node_name(const std::string& where,
                              (c >= '0' && c <= '9') || c == '_' || c == '.' ||
                              c == '-';
         if (!allowed) {
+            const bool ascii = static_cast<unsigned char>(c) < 0x80;
             fail(kInvalid,
                  where,
                  " '",
-                 key,
-                 "' contains the character '",
-                 c,
-                 "'; node names may only use letters, digits, '_', '.' and '-'");
+                 shown,
+                 "' contains ",
+                 ascii ? concat("the character '", c, "'") : std::string("a non-ASCII character"),
+                 "; node names may only use letters, digits, '_', '.' and '-'");
         }
+    }
+    static const char* const kMetadataNames[] = { "zarr.json", ".zarray", ".zgroup",
+                                                  ".zattrs",   ".zmetadata" };
+    for (const char* reserved : kMetadataNames) {
+        if (name == reserved) {
+            fail(kInvalid,
+                 where,
+                 " '",
+                 shown,
+                 "' uses the name '",
+                 name,
+                 "', which is a Zarr metadata document's");
+        }
+    }
+    constexpr std::size_t kMaxName = 255; // a file name on every filesystem
+    if (name.size() > kMaxName) {
+        fail(kInvalid,
+             where,
+             " '",
+             shown.substr(0, 80),
+             "...': the component '",
+             name.substr(0, 40),
+             "...' is ",
+             name.size(),
+             " bytes; a node name may have at most ",
+             kMaxName);
     }
 }
 
@@ -305,6 +378,9 @@ SettingsValidator::validate_array(const std::string& where,
             fail(kInvalid, at, ".name is empty");
         }
         dimension.name = d.name;
+        if (!is_valid_utf8(dimension.name)) {
+            fail(kInvalid, at, ".name '", printable(dimension.name), "' is not valid UTF-8");
+        }
         const std::string dim = at + " ('" + dimension.name + "')";
         if (!names.insert(dimension.name).second) {
             fail(kInvalid, dim, ".name is used by another dimension");
@@ -334,6 +410,9 @@ SettingsValidator::validate_array(const std::string& where,
         dimension.shard_chunks = version == ZarrVersion_3 ? d.shard_size_chunks : 1;
         if (d.unit && *d.unit) {
             dimension.unit = d.unit;
+            if (!is_valid_utf8(*dimension.unit)) {
+                fail(kInvalid, dim, ".unit '", printable(*dimension.unit), "' is not valid UTF-8");
+            }
         }
         if (std::isnan(d.scale) || std::isinf(d.scale) || d.scale < 0) {
             fail(kInvalid, dim, ".scale ", d.scale, " is not a positive number");
@@ -436,7 +515,7 @@ SettingsValidator::resolve_thread_count(unsigned max_threads)
     if (const char* variable = std::getenv("ZARR_MAX_THREADS")) {
         char* end = nullptr;
         const long value = std::strtol(variable, &end, 10);
-        if (end != variable && *end == '\0' && value > 0 && value <= 4096) {
+        if (end != variable && *end == '\0' && value > 0 && value <= long(kMaxThreads)) {
             return unsigned(value);
         }
         log_warning("ignoring ZARR_MAX_THREADS='",
@@ -458,8 +537,8 @@ SettingsValidator::validate(const ZarrStreamSettings* settings, bool for_estimat
         fail(kInvalid, "store_path is empty");
     }
     spec.store_path = settings->store_path ? settings->store_path : "";
-    if (spec.store_path == "/") {
-        fail(kInvalid, "store_path '/' is the filesystem root");
+    if (!for_estimate) {
+        validate_store_path(spec.store_path);
     }
 
     const int version = raw_enum(settings->version);
@@ -477,6 +556,14 @@ SettingsValidator::validate(const ZarrStreamSettings* settings, bool for_estimat
         log_warning("Zarr v2 is deprecated; prefer ZarrVersion_3");
     }
     spec.overwrite = settings->overwrite;
+    if (settings->max_threads > kMaxThreads) {
+        fail(kInvalid,
+             "max_threads ",
+             settings->max_threads,
+             " is more than ",
+             kMaxThreads,
+             " (0 means ZARR_MAX_THREADS, else all cores)");
+    }
     spec.thread_count = resolve_thread_count(settings->max_threads);
 
     if (settings->array_count > 0 && !settings->arrays) {

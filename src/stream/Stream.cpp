@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <unistd.h>
 #include <map>
 
 namespace fs = std::filesystem;
@@ -51,13 +52,25 @@ Stream::Stream(StreamSpec spec)
   : spec_(std::move(spec))
   , store_(std::make_unique<FileSystemStore>(spec_.store_path))
 {
-    prepare_store();
-    write_groups();
+    // What can fail without touching the disk comes first. After that, a
+    // failure undoes what this stream wrote, and an existing store that
+    // overwrite replaces is only deleted once everything has succeeded.
     pool_ = std::make_unique<ThreadPool>(spec_.thread_count);
-    for (const auto& array : spec_.arrays) {
-        arrays_.push_back(
-          std::make_unique<ArrayNode>(array, *store_, *pool_, errors_));
+    try {
+        prepare_store();
+        write_groups();
+        for (const auto& array : spec_.arrays) {
+            arrays_.push_back(
+              std::make_unique<ArrayNode>(array, *store_, *pool_, errors_));
+        }
+    } catch (...) {
+        pool_->wait_idle(); // no job may outlive what it refers to
+        arrays_.clear();
+        groups_.clear();
+        undo_prepare_store();
+        throw;
     }
+    remove_replaced_store();
     log_debug("stream to '",
               spec_.store_path,
               "' open: ",
@@ -79,18 +92,35 @@ Stream::~Stream()
 void
 Stream::prepare_store()
 {
-    const fs::path root(spec_.store_path);
+    const fs::path root = fs::path(spec_.store_path).lexically_normal();
     std::error_code error;
     if (spec_.overwrite && fs::exists(root, error)) {
-        fs::remove_all(root, error);
-        if (error) {
-            fail(ZarrStatusCode_IOError,
-                 "cannot remove the existing store '",
-                 spec_.store_path,
-                 "' (overwrite is true): ",
-                 error.message());
+        // Moved aside, not deleted: creation may still fail, and then the
+        // old store comes back.
+        const fs::path name = root.has_filename() ? root.filename() : root.parent_path().filename();
+        const fs::path aside = (root.has_filename() ? root : root.parent_path()).parent_path() /
+                               concat(".", name.string(), ".aqz-replaced-", ::getpid());
+        fs::remove_all(aside, error); // a leftover of a crashed creation
+        fs::rename(root, aside, error);
+        if (!error) {
+            replaced_store_ = aside;
+        } else {
+            log_warning("cannot move the existing store '",
+                        spec_.store_path,
+                        "' aside (",
+                        error.message(),
+                        "); removing it now");
+            fs::remove_all(root, error);
+            if (error) {
+                fail(ZarrStatusCode_IOError,
+                     "cannot remove the existing store '",
+                     spec_.store_path,
+                     "' (overwrite is true): ",
+                     error.message());
+            }
         }
     }
+    store_existed_ = fs::exists(root, error);
 
     // Refuse before creating anything: an existing node must not be
     // replaced by an array, nor an array by a group.
@@ -130,6 +160,45 @@ Stream::prepare_store()
              "': ",
              error ? error.message() : "a file is in the way");
     }
+}
+
+void
+Stream::undo_prepare_store()
+{
+    std::error_code error;
+    const fs::path root(spec_.store_path);
+    if (!store_existed_) {
+        fs::remove_all(root, error); // only what this stream created
+    }
+    if (!replaced_store_.empty()) {
+        fs::rename(replaced_store_, root, error);
+        if (error) {
+            log_error("could not put the previous store back from '",
+                      replaced_store_.string(),
+                      "' to '",
+                      spec_.store_path,
+                      "': ",
+                      error.message());
+        }
+        replaced_store_.clear();
+    }
+}
+
+void
+Stream::remove_replaced_store()
+{
+    if (replaced_store_.empty()) {
+        return;
+    }
+    std::error_code error;
+    fs::remove_all(replaced_store_, error);
+    if (error) {
+        log_warning("could not remove the replaced store, moved to '",
+                    replaced_store_.string(),
+                    "': ",
+                    error.message());
+    }
+    replaced_store_.clear();
 }
 
 void

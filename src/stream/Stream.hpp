@@ -7,6 +7,7 @@
 #include "util/FirstError.hpp"
 #include "util/ThreadPool.hpp"
 
+#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -50,6 +51,10 @@ class Stream
   private:
     ArrayNode& array_for(const char* key);
     void prepare_store();
+    /// After a failed creation: removes what it wrote, restores a store
+    /// that overwrite had moved aside.
+    void undo_prepare_store();
+    void remove_replaced_store();
     void write_groups();
 
     StreamSpec spec_;
@@ -59,6 +64,8 @@ class Stream
     std::vector<std::unique_ptr<ArrayNode>> arrays_;
     std::unique_ptr<ThreadPool> pool_; // declared last: its jobs use the above
     bool closed_ = false;
+    bool store_existed_ = false;              // before this stream
+    std::filesystem::path replaced_store_;   // the old store, moved aside
 };
 
 } // namespace zarr

@@ -1,5 +1,9 @@
 #include "util/ThreadPool.hpp"
 
+#include "util/ZarrError.hpp"
+
+#include <system_error>
+
 namespace zarr {
 
 ThreadPool::ThreadPool(std::size_t thread_count)
@@ -7,13 +11,34 @@ ThreadPool::ThreadPool(std::size_t thread_count)
     if (thread_count == 0) {
         thread_count = 1;
     }
-    workers_.reserve(thread_count);
-    for (std::size_t i = 0; i < thread_count; ++i) {
-        workers_.emplace_back([this] { work(); });
+    try {
+        workers_.reserve(thread_count);
+        for (std::size_t i = 0; i < thread_count; ++i) {
+            workers_.emplace_back([this] { work(); });
+        }
+    } catch (const std::system_error& error) {
+        // Out of threads (a pids limit, or too many asked for): stop the
+        // ones made, and refuse rather than terminate.
+        const std::size_t made = workers_.size();
+        stop();
+        fail(ZarrStatusCode_InternalError,
+             "cannot start ",
+             thread_count,
+             " worker threads (",
+             made,
+             " started): ",
+             error.what(),
+             "; lower max_threads or ZARR_MAX_THREADS");
     }
 }
 
 ThreadPool::~ThreadPool()
+{
+    stop();
+}
+
+void
+ThreadPool::stop()
 {
     {
         std::lock_guard lock(mutex_);
@@ -21,7 +46,9 @@ ThreadPool::~ThreadPool()
     }
     job_ready_.notify_all();
     for (auto& worker : workers_) {
-        worker.join();
+        if (worker.joinable()) {
+            worker.join();
+        }
     }
 }
 

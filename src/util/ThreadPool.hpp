@@ -17,6 +17,7 @@ namespace zarr {
 class ThreadPool
 {
   public:
+    /// Throws ZarrError when the threads cannot be created.
     explicit ThreadPool(std::size_t thread_count);
     ~ThreadPool();
 
@@ -32,6 +33,8 @@ class ThreadPool
 
   private:
     void work();
+    /// Lets the workers finish the queue, then joins them.
+    void stop();
 
     std::mutex mutex_;
     std::condition_variable job_ready_;

@@ -1,0 +1,128 @@
+"""Creating a stream validates everything it can before touching the disk,
+and a creation that fails leaves the disk as it was: store paths that are
+the filesystem root or the working directory (however spelled) are refused,
+key components are checked for reserved and over-long names, and an
+existing store that overwrite would replace survives a failed creation."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zarr
+
+import acquire_zarr as aqz
+
+
+def _array(output_key="a", chunk=8, size=16, compression=True, dtype=np.uint16):
+    return aqz.ArraySettings(
+        output_key=output_key,
+        data_type=dtype,
+        compression=aqz.CompressionSettings(compressor=aqz.Compressor.BLOSC1,
+                                            codec=aqz.CompressionCodec.BLOSC_LZ4)
+        if compression else None,
+        dimensions=[
+            aqz.Dimension(name="t", kind=aqz.DimensionType.TIME, array_size_px=0,
+                          chunk_size_px=1, shard_size_chunks=1),
+            aqz.Dimension(name="y", kind=aqz.DimensionType.SPACE, array_size_px=size,
+                          chunk_size_px=chunk, shard_size_chunks=1),
+            aqz.Dimension(name="x", kind=aqz.DimensionType.SPACE, array_size_px=size,
+                          chunk_size_px=chunk, shard_size_chunks=1),
+        ])
+
+
+@pytest.mark.parametrize("path", ["/", "/.", "//", "/./", "/tmp/..", "/tmp/../."])
+def test_filesystem_root_is_refused_however_spelled(path):
+    settings = aqz.StreamSettings(store_path=path, overwrite=True, arrays=[_array()])
+    with pytest.raises(RuntimeError, match="filesystem root"):
+        aqz.ZarrStream(settings)
+
+
+@pytest.mark.parametrize("path", [".", "./", "..", "sub/..", "../.."])
+def test_working_directory_and_its_parents_are_refused(tmp_path, monkeypatch, path):
+    work = tmp_path / "a" / "b" / "work"
+    work.mkdir(parents=True)
+    (work / "keep.txt").write_text("mine")
+    (work / "sub").mkdir()
+    monkeypatch.chdir(work)
+    settings = aqz.StreamSettings(store_path=path, overwrite=True, arrays=[_array()])
+    with pytest.raises(RuntimeError, match="working directory"):
+        aqz.ZarrStream(settings)
+    assert (work / "keep.txt").read_text() == "mine"
+    assert sorted(p.name for p in work.iterdir()) == ["keep.txt", "sub"]
+
+
+def test_a_subdirectory_of_the_working_directory_is_fine(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with aqz.ZarrStream(aqz.StreamSettings(store_path="./s.zarr/", overwrite=True,
+                                           arrays=[_array()])) as stream:
+        stream.append(np.ones((16, 16), np.uint16))
+    assert zarr.open_array(str(tmp_path / "s.zarr" / "a")).shape == (1, 16, 16)
+
+
+@pytest.mark.parametrize("key, words", [
+    ("zarr.json", "metadata"), ("a/zarr.json", "metadata"), (".zgroup", "metadata"),
+    ("b/.zattrs", "metadata"), (".zarray", "metadata"),
+    ("x" * 256, "at most 255"), ("g/" + "y" * 300, "at most 255"),
+    ("caf\u00e9", "non-ASCII"), ("\u56fe\u50cf/a", "non-ASCII"),
+])
+def test_bad_key_components_are_refused_before_the_disk(tmp_path, key, words):
+    store = tmp_path / "s.zarr"
+    settings = aqz.StreamSettings(store_path=str(store), arrays=[_array(output_key=key)])
+    with pytest.raises(RuntimeError) as error:
+        aqz.ZarrStream(settings)
+    message = str(error.value)  # a str, never a UnicodeDecodeError
+    assert words in message, message
+    assert not store.exists()
+
+
+def _old_store(path: Path) -> None:
+    with aqz.ZarrStream(aqz.StreamSettings(store_path=str(path), overwrite=True,
+                                           arrays=[_array(output_key="old")])) as stream:
+        stream.append(np.full((2, 16, 16), 7, np.uint16))
+    (path / "note.txt").write_text("not ours")
+
+
+def test_failed_creation_keeps_the_store_overwrite_would_replace(tmp_path):
+    store = tmp_path / "s.zarr"
+    _old_store(store)
+    # Validation passes, but the layer buffers (2 x 128 GiB) cannot be had:
+    # creation fails after the store was prepared.
+    huge = _array(output_key="new", chunk=32768, size=131072, compression=False,
+                  dtype=np.uint64)
+    settings = aqz.StreamSettings(store_path=str(store), overwrite=True,
+                                  version=aqz.ZarrVersion.V2, arrays=[huge])
+    with pytest.raises(RuntimeError):
+        aqz.ZarrStream(settings)
+    assert (store / "note.txt").read_text() == "not ours"
+    np.testing.assert_array_equal(zarr.open_array(str(store / "old"))[:], 7)
+    assert not (store / "new").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["s.zarr"], "nothing left beside it"
+
+
+def test_failed_creation_of_a_new_store_leaves_nothing(tmp_path):
+    store = tmp_path / "s.zarr"
+    huge = _array(output_key="new", chunk=32768, size=131072, compression=False,
+                  dtype=np.uint64)
+    with pytest.raises(RuntimeError):
+        aqz.ZarrStream(aqz.StreamSettings(store_path=str(store), version=aqz.ZarrVersion.V2,
+                                          arrays=[huge]))
+    assert not store.exists()
+
+
+def test_overwrite_replaces_the_store_once_creation_succeeded(tmp_path):
+    store = tmp_path / "s.zarr"
+    _old_store(store)
+    with aqz.ZarrStream(aqz.StreamSettings(store_path=str(store), overwrite=True,
+                                           arrays=[_array(output_key="new")])) as stream:
+        stream.append(np.ones((16, 16), np.uint16))
+    assert not (store / "old").exists() and not (store / "note.txt").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["s.zarr"]
+
+
+def test_too_many_threads_are_refused(tmp_path):
+    settings = aqz.StreamSettings(store_path=str(tmp_path / "s.zarr"), max_threads=40000,
+                                  arrays=[_array()])
+    with pytest.raises(RuntimeError, match="max_threads"):
+        aqz.ZarrStream(settings)
+    assert not (tmp_path / "s.zarr").exists()
