@@ -22,6 +22,9 @@ namespace {
 
 constexpr auto kInvalid = ZarrStatusCode_InvalidSettings;
 constexpr unsigned kMaxThreads = 4096; // more is never useful, and may not start
+// Geometry limits: far beyond any useful layout, well within memory.
+constexpr uint64_t kMaxChunksPerShard = uint64_t(1) << 24;
+constexpr uint64_t kMaxChunksPerLayer = uint64_t(1) << 20;
 
 /// A store path must not be, once `.`, `..` and symbolic links are
 /// resolved, the filesystem root, the working directory or one of its
@@ -218,6 +221,59 @@ checked_product(const std::string& where, uint64_t a, uint64_t b)
         fail(ZarrStatusCode_Overflow, where, " is too large: its size overflows 64 bits");
     }
     return a * b;
+}
+
+/// Shards larger than the array only cost memory, disk and time (a shard
+/// of 10^8 chunks of a two-chunk axis has an index of 10^8 entries): along a
+/// bounded axis they are cut to the array (the data read back is the same),
+/// and what cannot be cut is refused. Chunks stay as asked (the format fixes
+/// a chunk's encoded size by its declared shape); what they cost in memory
+/// is checked with the rest of the stream's memory.
+void
+clamp_to_array(const std::string& name, std::vector<DimensionSpec>& dimensions)
+{
+    uint64_t chunks_per_layer = 1;
+    uint64_t chunks_per_shard = 1;
+    for (std::size_t i = 0; i < dimensions.size(); ++i) {
+        DimensionSpec& d = dimensions[i];
+        if (d.size > 0) {
+            const uint64_t chunks = (d.size + d.chunk - 1) / d.chunk;
+            if (d.shard_chunks > chunks) {
+                log_debug(name, " '", d.name, "': ", d.shard_chunks, " chunks per shard cut to ", chunks);
+                d.shard_chunks = chunks;
+            }
+            if (i > 0) {
+                chunks_per_layer *= chunks;
+            }
+        }
+        chunks_per_shard *= d.shard_chunks; // each at most 2^32: no overflow in 2 steps
+        if (chunks_per_shard > kMaxChunksPerShard) {
+            fail(kInvalid,
+                 name,
+                 ": a shard of ",
+                 d.shard_chunks,
+                 " chunks along '",
+                 d.name,
+                 "' (and the others) would hold more than ",
+                 kMaxChunksPerShard,
+                 " chunks (its index alone would take ",
+                 kMaxChunksPerShard * 16 / (1 << 20),
+                 " MiB); use fewer shard_size_chunks");
+        }
+        if (chunks_per_layer > kMaxChunksPerLayer) {
+            fail(kInvalid,
+                 name,
+                 ": chunk sizes this small make more than ",
+                 kMaxChunksPerLayer,
+                 " chunks per chunk of '",
+                 dimensions[0].name,
+                 "' (dimension '",
+                 d.name,
+                 "' has chunk_size_px ",
+                 d.chunk,
+                 "); use larger chunks");
+        }
+    }
 }
 
 /// The storage order as acquisition indices per stored dimension; empty
@@ -433,6 +489,8 @@ SettingsValidator::validate_array(const std::string& where,
                  "; the last two dimensions must be Space (the frame's Y and X)");
         }
     }
+
+    clamp_to_array(name, spec.dimensions);
 
     // Sizes must fit in memory arithmetic.
     uint64_t chunk_bytes = 8;

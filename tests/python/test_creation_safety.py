@@ -126,3 +126,58 @@ def test_too_many_threads_are_refused(tmp_path):
     with pytest.raises(RuntimeError, match="max_threads"):
         aqz.ZarrStream(settings)
     assert not (tmp_path / "s.zarr").exists()
+
+
+def _dims(t_shard=1, y=(64, 32, 1), x=(64, 32, 1)):
+    return [
+        aqz.Dimension(name="t", kind=aqz.DimensionType.TIME, array_size_px=0,
+                      chunk_size_px=1, shard_size_chunks=t_shard),
+        aqz.Dimension(name="y", kind=aqz.DimensionType.SPACE, array_size_px=y[0],
+                      chunk_size_px=y[1], shard_size_chunks=y[2]),
+        aqz.Dimension(name="x", kind=aqz.DimensionType.SPACE, array_size_px=x[0],
+                      chunk_size_px=x[1], shard_size_chunks=x[2]),
+    ]
+
+
+@pytest.mark.parametrize("shard", [10**8, 2**32 - 1])
+def test_shards_larger_than_the_array_are_cut_to_it(tmp_path, shard):
+    import json
+    import time
+
+    store = tmp_path / "s.zarr"
+    data = np.random.default_rng(3).integers(0, 999, (3, 64, 64), dtype=np.uint16)
+    settings = aqz.StreamSettings(store_path=str(store), arrays=[aqz.ArraySettings(
+        output_key="a", data_type=np.uint16, dimensions=_dims(y=(64, 32, shard)))])
+    start = time.monotonic()
+    with aqz.ZarrStream(settings) as stream:
+        stream.append(data)
+    assert time.monotonic() - start < 10, "must not scale with the shard size asked for"
+    meta = json.loads((store / "a" / "zarr.json").read_text())
+    assert meta["chunk_grid"]["configuration"]["chunk_shape"] == [1, 64, 32]
+    np.testing.assert_array_equal(zarr.open_array(str(store / "a"))[:], data)
+    import tensorstore as ts
+    read = ts.open({"driver": "zarr3", "kvstore": {"driver": "file", "path": str(store / "a")}}).result()
+    np.testing.assert_array_equal(read.read().result(), data)
+
+
+def test_an_unbounded_shard_with_a_giant_index_is_refused(tmp_path):
+    settings = aqz.StreamSettings(store_path=str(tmp_path / "s.zarr"), arrays=[aqz.ArraySettings(
+        output_key="a", data_type=np.uint16, dimensions=_dims(t_shard=10**8))])
+    with pytest.raises(RuntimeError, match="shard_size_chunks"):
+        settings.get_maximum_memory_usage()
+    with pytest.raises(RuntimeError, match="shard_size_chunks"):
+        aqz.ZarrStream(settings)
+    assert not (tmp_path / "s.zarr").exists()
+
+
+def test_one_pixel_chunks_on_a_large_frame_are_refused_quickly(tmp_path):
+    import time
+
+    settings = aqz.StreamSettings(store_path=str(tmp_path / "s.zarr"), arrays=[aqz.ArraySettings(
+        output_key="a", data_type=np.uint16,
+        dimensions=_dims(y=(2048, 1, 1), x=(2048, 1, 1)))])
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match="larger chunks"):
+        settings.get_maximum_memory_usage()
+    assert time.monotonic() - start < 5
+    assert not (tmp_path / "s.zarr").exists()
