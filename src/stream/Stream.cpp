@@ -5,6 +5,7 @@
 #include "spec/NodeKey.hpp"
 #include "store/FileSystemStore.hpp"
 #include "util/Logger.hpp"
+#include "util/SystemMemory.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -55,6 +56,7 @@ Stream::Stream(StreamSpec spec)
     // What can fail without touching the disk comes first. After that, a
     // failure undoes what this stream wrote, and an existing store that
     // overwrite replaces is only deleted once everything has succeeded.
+    check_memory();
     pool_ = std::make_unique<ThreadPool>(spec_.thread_count);
     try {
         prepare_store();
@@ -159,6 +161,24 @@ Stream::prepare_store()
              spec_.store_path,
              "': ",
              error ? error.message() : "a file is in the way");
+    }
+}
+
+void
+Stream::check_memory() const
+{
+    // Layer buffers are populated at creation: asking for more than the
+    // machine has would get the process killed there, not refused.
+    const std::size_t needed = estimate_memory(spec_);
+    const auto available = available_memory();
+    if (available && needed > *available) {
+        fail(ZarrStatusCode_OutOfMemory,
+             "the stream needs ",
+             needed / (1 << 20),
+             " MiB of buffers (get_maximum_memory_usage()), but only ",
+             *available / (1 << 20),
+             " MiB are available; use smaller chunks, fewer chunks along the first "
+             "dimension, or fewer threads");
     }
 }
 

@@ -50,6 +50,8 @@ class Stream
 
   private:
     ArrayNode& array_for(const char* key);
+    /// Refuses (OutOfMemory) a stream whose buffers the machine cannot give.
+    void check_memory() const;
     void prepare_store();
     /// After a failed creation: removes what it wrote, restores a store
     /// that overwrite had moved aside.

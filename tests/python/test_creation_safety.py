@@ -83,17 +83,55 @@ def _old_store(path: Path) -> None:
     (path / "note.txt").write_text("not ours")
 
 
-def test_failed_creation_keeps_the_store_overwrite_would_replace(tmp_path):
+def test_buffers_the_machine_cannot_give_are_refused_before_the_disk(tmp_path):
     store = tmp_path / "s.zarr"
     _old_store(store)
-    # Validation passes, but the layer buffers (2 x 128 GiB) cannot be had:
-    # creation fails after the store was prepared.
+    # 2 layer buffers of 128 GiB on a machine of a few dozen.
     huge = _array(output_key="new", chunk=32768, size=131072, compression=False,
                   dtype=np.uint64)
     settings = aqz.StreamSettings(store_path=str(store), overwrite=True,
                                   version=aqz.ZarrVersion.V2, arrays=[huge])
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="MiB are available") as error:
         aqz.ZarrStream(settings)
+    assert error.value.status == "OutOfMemory"
+    assert (store / "note.txt").read_text() == "not ours"
+    np.testing.assert_array_equal(zarr.open_array(str(store / "old"))[:], 7)
+
+
+_FAIL_LATE = """
+import resource, sys
+import numpy as np
+import acquire_zarr as aqz
+sys.path.insert(0, {tests!r})
+from test_creation_safety import _array
+# Address space for what is mapped now, but not one 512 MiB layer buffer:
+# the memory check passes (the machine has the memory), the buffer's
+# allocation fails after the store was prepared.
+with open("/proc/self/status") as status:
+    vm = next(int(l.split()[1]) for l in status if l.startswith("VmSize:")) * 1024
+limit = vm + (256 << 20)
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+big = _array(output_key="new", chunk=4096, size=8192, compression=False, dtype=np.uint64)
+settings = aqz.StreamSettings(store_path={store!r}, overwrite=True, max_threads=1,
+                              version=aqz.ZarrVersion.V2, arrays=[big])
+try:
+    aqz.ZarrStream(settings)
+except RuntimeError as error:
+    print("refused:", error)
+    sys.exit(3)
+sys.exit(0)
+"""
+
+
+def test_failed_creation_keeps_the_store_overwrite_would_replace(tmp_path):
+    import subprocess
+    import sys
+
+    store = tmp_path / "s.zarr"
+    _old_store(store)
+    script = _FAIL_LATE.format(tests=str(Path(__file__).parent), store=str(store))
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 3, (result.stdout, result.stderr)
     assert (store / "note.txt").read_text() == "not ours"
     np.testing.assert_array_equal(zarr.open_array(str(store / "old"))[:], 7)
     assert not (store / "new").exists()
