@@ -112,10 +112,19 @@ test: deps venv install build ## Everything: deps, venv, install, build, then ct
 	$(CTEST)
 	$(PYTEST)
 
-demo: deps venv install ## Stream a simulated camera to demo.zarr, then read it back
+# `make demo` says what it is about to do before the (possibly long) build.
+demo: ## Stream a simulated camera to a temporary folder, read it back, remove it (DEMO_ARGS="--output demo.zarr" keeps it)
+	@echo "demo: 1. install what is missing: system packages, .venv, and the package"
+	@echo "         (building it takes a few minutes the first time on 2 cores, seconds after that)"
+	@echo "      2. run examples/python/demo.py $(DEMO_ARGS) (it says where it writes, how much,"
+	@echo "         and removes its temporary folder at the end; --help lists its options)"
+	@$(MAKE) --no-print-directory install
 	$(VPY) examples/python/demo.py $(DEMO_ARGS)
 
-quickstart: deps venv install ## Run the README quick start (examples/python/quickstart.py)
+quickstart: ## Run the README's Python quick start (examples/python/quickstart.py is that block); writes my_stream.zarr here
+	@echo "quickstart: install what is missing (the first build takes a few minutes), then run"
+	@echo "            examples/python/quickstart.py, the README's Python quick start, in $(ROOT)"
+	@$(MAKE) --no-print-directory install
 	$(VPY) examples/python/quickstart.py
 
 asan-build: deps ## Build the C library and tests with ASan + UBSan (preset asan)

@@ -27,7 +27,9 @@ extern "C"
 
     /* ---- global ---------------------------------------------------------- */
 
-    ACQUIRE_ZARR_API uint32_t Zarr_get_api_version(void);
+    /* The library version, a semver string such as "0.1.0"; never NULL,
+     * owned by the library (as in the published API). */
+    ACQUIRE_ZARR_API const char* Zarr_get_api_version(void);
 
     ACQUIRE_ZARR_API ZarrStatusCode Zarr_set_log_level(ZarrLogLevel level);
     ACQUIRE_ZARR_API ZarrLogLevel Zarr_get_log_level(void);
@@ -48,8 +50,10 @@ extern "C"
     typedef void (*ZarrLogCallback)(ZarrLogLevel level,
                                     const char* message,
                                     void* user_data);
-    /* Also hand every log line at or above the log level to `callback`
-     * (from any thread). NULL stops it. */
+    /* Hand every log line at or above the log level to `callback` (from any
+     * thread, one call per line, without the timestamp and level prefix)
+     * instead of printing it to stderr: while a callback is set, nothing is
+     * printed to stderr. NULL removes the callback and restores stderr. */
     ACQUIRE_ZARR_API void Zarr_set_log_callback(ZarrLogCallback callback,
                                                 void* user_data);
 

@@ -140,11 +140,11 @@ extern "C"
         size_t dimension_count;
         ZarrDataType data_type;
         ZarrDownsamplingMethod downsampling_method; /* None = no pyramid */
-        uint8_t max_levels; /* cap on pyramid levels; 0 = no cap */
-        bool is_ngff; /* wrap in an OME-NGFF multiscales group */
+        uint32_t max_levels; /* cap on pyramid levels; 0 = no cap */
         /* Optional permutation of [0, dimension_count): the order the
          * dimensions are stored in. NULL = acquisition order. */
         const size_t* storage_dimension_order;
+        bool is_ngff; /* wrap in an OME-NGFF multiscales group */
     } ZarrArraySettings;
 
     /* High-content screening (OME-NGFF plate) layout. */

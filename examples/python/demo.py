@@ -1,18 +1,27 @@
 """Stream a simulated camera to Zarr, then read the result back.
 
 A camera produces 2048 x 2048 uint16 frames of a smooth pattern drifting
-across the sensor, plus noise. They are streamed to ``demo.zarr`` as a Zarr v3
-array (t, y, x) with the append dimension t unbounded, chunks 64 x 256 x 256,
-shards of 1 x 8 x 8 chunks, Blosc LZ4 level 1 with byte shuffle. A progress
-line shows frames done, frames/s and GB/s. Afterwards the store is opened
-with zarr-python, and one frame is compared with what was sent.
+across the sensor, plus noise. They are streamed as a Zarr v3 array (t, y, x)
+with the append dimension t unbounded, chunks 64 x 256 x 256, shards of
+1 x 8 x 8 chunks, Blosc LZ4 level 1 with byte shuffle. Afterwards the store is
+opened with zarr-python, and one frame is compared with what was sent.
+
+By default the store goes to a new temporary folder (under $TMPDIR, else
+/tmp) that is removed at the end; --output PATH writes it to PATH instead
+and keeps it (`make demo DEMO_ARGS="--output demo.zarr"`). Before it starts,
+the demo says where it writes and how much. The progress line shows frames
+and gigabytes sent; the one rate, at the end, is the data divided by the time
+spent in append() and close() (the simulated camera's own time left out).
 
     python examples/python/demo.py [--frames 300] [--size 2048] [--codec lz4]
+                                   [--output PATH]
 """
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -29,7 +38,9 @@ CODECS = {
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--output", default="demo.zarr", help="store path (overwritten)")
+    p.add_argument("--output", default=None, metavar="PATH",
+                   help="write the store here and keep it (replacing what is there); "
+                        "default: a temporary folder, removed at the end")
     p.add_argument("--frames", type=int, default=300, help="number of frames")
     p.add_argument("--size", type=int, default=2048, help="frame height and width")
     p.add_argument("--codec", choices=CODECS, default="lz4", help="Blosc codec")
@@ -73,7 +84,7 @@ class Camera:
         return out
 
 
-def stream_settings(args):
+def stream_settings(args, output):
     compression = None
     if CODECS[args.codec] is not None:
         compressor, codec = CODECS[args.codec]
@@ -90,7 +101,7 @@ def stream_settings(args):
                       chunk_size_px=side, shard_size_chunks=8),
     ]
     return aqz.StreamSettings(
-        store_path=args.output,
+        store_path=output,
         version=aqz.ZarrVersion.V3,
         overwrite=True,
         max_threads=args.threads,
@@ -99,12 +110,11 @@ def stream_settings(args):
     )
 
 
-def progress(done, total, elapsed, nbytes, width=30):
-    fps = done / elapsed if elapsed > 0 else 0.0
-    gbps = nbytes / elapsed / 1e9 if elapsed > 0 else 0.0
+def progress(done, total, nbytes, elapsed, width=30):
+    """Frames and bytes so far; no rate (the rate is reported once, at the end)."""
     filled = width * done // total
     bar = "#" * filled + "-" * (width - filled)
-    sys.stdout.write(f"\r[{bar}] {done}/{total} frames  {fps:7.1f} frames/s  {gbps:5.2f} GB/s")
+    sys.stdout.write(f"\r[{bar}] {done}/{total} frames  {nbytes / 1e9:5.2f} GB  {elapsed:6.1f} s")
     sys.stdout.flush()
 
 
@@ -119,36 +129,81 @@ def main():
     args = parse_args()
     if args.frames < 1 or args.size < 1:
         sys.exit("--frames and --size must be positive")
-    camera = Camera(args.size)
     frame_bytes = args.size * args.size * 2
+    sent = args.frames * frame_bytes
+
+    temporary = args.output is None
+    if temporary:
+        workdir = tempfile.mkdtemp(prefix="aqz-demo-")
+        output = os.path.join(workdir, "demo.zarr")
+    else:
+        workdir = None
+        output = args.output
+    try:
+        run(args, output, temporary, frame_bytes, sent)
+    finally:
+        if temporary:
+            shutil.rmtree(workdir, ignore_errors=True)
+            print(f"removed the temporary folder {workdir}")
+
+
+def run(args, output, temporary, frame_bytes, sent):
+    side = min(256, args.size)
+    codec = ("uncompressed" if args.codec == "none"
+             else f"Blosc {args.codec.upper()} level {args.level} shuffle")
+    where = (f"{output}, in a temporary folder removed at the end "
+             f"(--output PATH keeps the store)" if temporary
+             else f"{output} (replacing what is there; kept afterwards)")
+    print(f"demo: stream {args.frames} frames of {args.size}x{args.size} uint16 "
+          f"({sent / 1e9:.2f} GB before compression) to {where}")
+    print(f"      as Zarr v3, chunks 64x{side}x{side}, shards 1x8x8 chunks, {codec}; "
+          f"then read it back with zarr-python")
+
+    # Refuse early rather than fill the disk: compression may save nothing.
+    parent = os.path.dirname(os.path.abspath(output)) or "."
+    free = shutil.disk_usage(parent).free
+    if free < sent:
+        sys.exit(f"demo: only {free / 1e9:.2f} GB free in {parent}, and the store may take up to "
+                 f"{sent / 1e9:.2f} GB; pass fewer --frames, or --output somewhere with more room")
+
+    camera = Camera(args.size)
     check_index = args.frames // 2
     expected = camera.capture(check_index, out=np.empty_like(camera.frame))
 
-    settings = stream_settings(args)
-    codec = "uncompressed" if args.codec == "none" else f"Blosc {args.codec.upper()} level {args.level} shuffle"
-    print(f"streaming {args.frames} frames of {args.size}x{args.size} uint16 to {args.output} "
-          f"(Zarr v3, chunks 64x{min(256, args.size)}x{min(256, args.size)}, shards 1x8x8, {codec})")
-
-    stream = aqz.ZarrStream(settings)
+    stream = aqz.ZarrStream(stream_settings(args, output))
+    in_stream = 0.0  # seconds spent in append() and close()
     start = last_update = time.perf_counter()
+    closed = False
     try:
         for i in range(args.frames):
-            stream.append(camera.capture(i))
+            frame = camera.capture(i)
+            t0 = time.perf_counter()
+            stream.append(frame)
             now = time.perf_counter()
+            in_stream += now - t0
             if now - last_update >= 0.1 or i + 1 == args.frames:
-                progress(i + 1, args.frames, now - start, (i + 1) * frame_bytes)
+                progress(i + 1, args.frames, (i + 1) * frame_bytes, now - start)
                 last_update = now
-    finally:
         print()
+        t0 = time.perf_counter()
         stream.close()  # flushes what is still buffered; raises if a write failed
-    elapsed = time.perf_counter() - start
-    sent = args.frames * frame_bytes
-    print(f"closed after {elapsed:.2f} s: {args.frames / elapsed:.1f} frames/s, "
-          f"{sent / elapsed / 1e9:.2f} GB/s including the final flush")
+        closed = True
+        in_stream += time.perf_counter() - t0
+    finally:
+        if not closed:  # an exception is on its way out: it says what went wrong
+            print()
+            try:
+                stream.close()
+            except Exception:
+                pass
+    wall = time.perf_counter() - start
+    print(f"streamed {sent / 1e9:.2f} GB in {in_stream:.2f} s of append() and close(): "
+          f"{sent / in_stream / 1e9:.2f} GB/s ({args.frames / in_stream:.1f} frames/s); "
+          f"{wall:.2f} s in all with the simulated camera")
 
-    array = zarr.open_array(args.output, mode="r")
-    stored = bytes_on_disk(args.output)
-    print(f"\n{args.output}")
+    array = zarr.open_array(output, mode="r")
+    stored = bytes_on_disk(output)
+    print(f"\n{output}")
     print(f"  shape        {array.shape}")
     print(f"  dtype        {array.dtype}")
     print(f"  chunks       {array.chunks}, shards {array.shards}")

@@ -1,72 +1,37 @@
-"""The README's Python quick start, made runnable: stream a 4-D (t, c, y, x)
-acquisition to ``my_stream.zarr/dataset1``, then read it back with zarr-python.
-
-The sizes are the README's divided by ten so it runs in a moment.
-
-    python examples/python/quickstart.py [store_path]
-"""
-
-import sys
-
+import acquire_zarr as aqz
 import numpy as np
 import zarr
 
-import acquire_zarr as aqz
-
-store_path = sys.argv[1] if len(sys.argv) > 1 else "my_stream.zarr"
-
 settings = aqz.StreamSettings(
-    store_path=store_path,
-    data_type=aqz.DataType.UINT16,
-    version=aqz.ZarrVersion.V3,
-    output_key="dataset1",  # Optional: path within Zarr where data should be stored
-    overwrite=True,  # Optional: remove existing data at store_path if true
+    store_path="my_stream.zarr",
+    overwrite=True,  # replace whatever an earlier run left there
+    arrays=[
+        aqz.ArraySettings(
+            output_key="camera",
+            data_type=np.uint16,
+            compression=aqz.CompressionSettings(
+                compressor=aqz.Compressor.BLOSC1,
+                codec=aqz.CompressionCodec.BLOSC_LZ4,
+                level=1,
+                shuffle=1,
+            ),
+            dimensions=[
+                aqz.Dimension(name="t", kind=aqz.DimensionType.TIME,
+                              array_size_px=0, chunk_size_px=16, shard_size_chunks=1),
+                aqz.Dimension(name="y", kind=aqz.DimensionType.SPACE,
+                              array_size_px=1024, chunk_size_px=256, shard_size_chunks=4),
+                aqz.Dimension(name="x", kind=aqz.DimensionType.SPACE,
+                              array_size_px=1024, chunk_size_px=256, shard_size_chunks=4),
+            ],
+        )
+    ],
 )
 
-settings.dimensions = [
-    aqz.Dimension(
-        name="t",
-        type=aqz.DimensionType.TIME,
-        array_size_px=0,  # the append dimension: grows as frames arrive
-        chunk_size_px=10,
-        shard_size_chunks=1,
-    ),
-    aqz.Dimension(
-        name="c",
-        type=aqz.DimensionType.CHANNEL,
-        array_size_px=3,
-        chunk_size_px=1,
-        shard_size_chunks=1,
-    ),
-    aqz.Dimension(
-        name="y",
-        type=aqz.DimensionType.SPACE,
-        array_size_px=108,
-        chunk_size_px=27,
-        shard_size_chunks=2,
-    ),
-    aqz.Dimension(
-        name="x",
-        type=aqz.DimensionType.SPACE,
-        array_size_px=192,
-        chunk_size_px=48,
-        shard_size_chunks=2,
-    ),
-]
-
-# Five time points; each append is one time point: all channels, full frame.
-rng = np.random.default_rng(0)
-data = rng.integers(0, 2**16, (5, 3, 108, 192), dtype=np.uint16)
-
 stream = aqz.ZarrStream(settings)
-for time_point in data:
-    stream.append(time_point)
-stream.close()  # flushes everything still buffered
+for _ in range(50):
+    frame = np.random.randint(0, 4096, (1024, 1024), dtype=np.uint16)
+    stream.append(frame)  # any number of bytes: part of a frame, one, or many
+stream.write_custom_metadata({"exposure_ms": 10}, metadata_key="camera")
+stream.close()  # flushes what is still buffered; raises if a write failed
 
-# Read it back with an independent reader.
-array = zarr.open_array(f"{store_path}/dataset1", mode="r")
-print(f"{store_path}/dataset1: shape {array.shape}, dtype {array.dtype}, "
-      f"chunks {array.chunks}, shards {array.shards}")
-assert array.shape == data.shape, array.shape
-assert np.array_equal(array[:], data), "data read back differs from data written"
-print("read back with zarr-python: identical to what was written")
+print(zarr.open_array("my_stream.zarr/camera").shape)  # (50, 1024, 1024)

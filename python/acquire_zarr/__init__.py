@@ -26,8 +26,11 @@ Describe the store with :class:`StreamSettings` (one or more
     with aqz.ZarrStream(settings) as stream:
         stream.append(np.zeros((10, 512, 512), np.uint16))
 
-The engine's log lines go to stderr and to the ``logging`` logger
-``"acquire_zarr"``.
+The engine's log lines go to the ``logging`` logger ``"acquire_zarr"``
+(not to stderr). As a library should, the package gives that logger only a
+``logging.NullHandler``: nothing is printed unless the application configures
+logging (e.g. ``logging.basicConfig()``). Errors are raised as exceptions
+carrying the message either way.
 """
 
 from __future__ import annotations
@@ -93,6 +96,8 @@ for _name in __all__:
         _obj.__module__ = __name__
 del _name, _obj
 
-# The engine already writes every line to stderr; without a handler of its
-# own, Python's last-resort handler would print warnings a second time.
+# The engine hands its log lines to this logger instead of printing them to
+# stderr (see LogBridge.cpp). Library practice: a NullHandler, so that
+# nothing is printed (not even by logging's last-resort handler) unless the
+# application configures logging; errors reach the user as exceptions.
 _logging.getLogger(__name__).addHandler(_logging.NullHandler())

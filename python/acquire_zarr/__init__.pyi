@@ -1,8 +1,9 @@
 """Stream camera frames into Zarr v2/v3 stores.
 
 Describe the store with :class:`StreamSettings`, open a :class:`ZarrStream`
-and ``append`` frames to it. Engine log lines go to stderr and to the
-``logging`` logger ``"acquire_zarr"``.
+and ``append`` frames to it. Engine log lines go to the ``logging`` logger
+``"acquire_zarr"`` (not to stderr), which has only a ``NullHandler``:
+nothing is printed unless the application configures logging.
 """
 
 from __future__ import annotations
@@ -240,17 +241,22 @@ class Dimension:
     """Properties of a dimension of the output array.
 
     Attributes:
-        name: Name of the dimension, e.g. "t", "c", "z", "y", "x".
-        kind: Type of the dimension (``type`` is an alias).
-        unit: Physical unit as a UDUNITS name (e.g. "micrometer",
-            "millisecond"), or None.
-        scale: Physical size of one pixel along this dimension, in ``unit``s
-            (> 0; default 1.0).
-        array_size_px: Size of the array along this dimension. 0 on the first
-            dimension only means unbounded (the append dimension).
-        chunk_size_px: Size of a chunk along this dimension (> 0).
-        shard_size_chunks: Chunks per shard along this dimension (> 0 for
-            Zarr v3; ignored for v2).
+        name (str, default ''): Name of the dimension, e.g. "t", "c", "z", "y",
+            "x".
+        kind (DimensionType, default DimensionType.SPACE): Type of the
+            dimension (``type`` is an alias).
+        type (DimensionType): Alias of ``kind``.
+        unit (Optional[str], default None): Physical unit as a UDUNITS name
+            (e.g. "micrometer", "millisecond"), or None.
+        scale (float, default 1.0): Physical size of one pixel along this
+            dimension, in ``unit``s (> 0).
+        array_size_px (int, default 0): Size of the array along this dimension.
+            0 on the first dimension only means unbounded (the append
+            dimension).
+        chunk_size_px (int, default 0): Size of a chunk along this dimension (>
+            0).
+        shard_size_chunks (int, default 0): Chunks per shard along this
+            dimension (> 0 for Zarr v3; ignored for v2).
     """
 
     name: str
@@ -281,11 +287,12 @@ class CompressionSettings:
     """Settings for compressing chunks during acquisition.
 
     Attributes:
-        compressor: Compressor to use.
-        codec: Codec to use; BLOSC1 takes BLOSC_LZ4 or BLOSC_ZSTD, ZSTD takes
-            ZSTD.
-        level: Compression level (Blosc 0-9, Zstd 1-22; default 1).
-        shuffle: 0 no shuffle, 1 byte shuffle, 2 bit shuffle (Blosc only).
+        compressor (Compressor, default Compressor.NONE): Compressor to use.
+        codec (CompressionCodec, default CompressionCodec.NONE): Codec to use;
+            BLOSC1 takes BLOSC_LZ4 or BLOSC_ZSTD, ZSTD takes ZSTD.
+        level (int, default 1): Compression level (Blosc 0-9, Zstd 1-22).
+        shuffle (int, default 0): 0 no shuffle, 1 byte shuffle, 2 bit shuffle
+            (Blosc only).
     """
 
     compressor: Compressor
@@ -308,12 +315,14 @@ class S3Settings:
     """Settings for connecting to and storing data in S3.
 
     Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-    AWS_SESSION_TOKEN, else the shared credentials file.
+    AWS_SESSION_TOKEN, else the shared credentials file
+    (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE).
 
     Attributes:
-        endpoint: Endpoint URL, with scheme and optional port.
-        bucket_name: Name of the bucket.
-        region: Region, or None.
+        endpoint (str, default ''): Endpoint URL, with scheme and optional
+            port.
+        bucket_name (str, default ''): Name of the bucket.
+        region (Optional[str], default None): Region, or None.
     """
 
     endpoint: str
@@ -348,26 +357,31 @@ class ArraySettings:
     if ``output_key`` is empty); intermediate groups are created.
 
     Attributes:
-      output_key: Path of the array (or multiscales group) within the store:
-        ``/``-separated node names of letters, digits, ``_``, ``.``, ``-``.
-        Empty for the store root. Must be unset (empty or None) for the array
-        of a FieldOfView.
-      dimensions: Dimensions, slowest to fastest changing (e.g. [t, c, y, x]);
-        the last two must be SPACE. A frame is one image of the last two.
-      data_type: The pixel data type: a DataType, or anything numpy.dtype()
-        maps to one of the ten supported types (reads back as a DataType).
-      compression: Chunk compression, or None for none.
-      downsampling_method: Pyramid downsampling method, or None for no
-        pyramid.
-      max_levels: Cap on the number of downsampled levels (0 = no cap).
-      storage_dimension_order: Dimension names in the order they are stored,
-        if different from the acquisition order in ``dimensions`` (e.g. to
-        store t, c, z, y, x as OME-NGFF wants). The first dimension must stay
-        first; the last two may only swap with each other. Empty = acquisition
-        order.
-      is_ngff: Wrap the array in an OME-NGFF multiscales group. Reads True
-        while a downsampling method is set, whatever was assigned; clearing
-        the method restores the assigned value.
+        output_key (str, default ''): Path of the array (or multiscales group)
+            within the store: ``/``-separated node names of letters, digits,
+            ``_``, ``.``, ``-``. Empty for the store root. Must be unset (empty
+            or None) for the array of a FieldOfView.
+        dimensions (List[Dimension], default []): Dimensions, slowest to
+            fastest changing (e.g. [t, c, y, x]); the last two must be SPACE. A
+            frame is one image of the last two.
+        data_type (DataType, default DataType.UINT8): The pixel data type: a
+            DataType, or anything numpy.dtype() maps to one of the ten
+            supported types (reads back as a DataType).
+        compression (Optional[CompressionSettings], default None): Chunk
+            compression, or None for none.
+        downsampling_method (Optional[DownsamplingMethod], default None):
+            Pyramid downsampling method, or None for no pyramid.
+        max_levels (int, default 0): Cap on the number of downsampled levels (0
+            = no cap).
+        storage_dimension_order (List[str], default []): Dimension names in the
+            order they are stored, if different from the acquisition order in
+            ``dimensions`` (e.g. to store t, c, z, y, x as OME-NGFF wants). The
+            first dimension must stay first; the last two may only swap with
+            each other. Empty = acquisition order.
+        is_ngff (bool, default False): Wrap the array in an OME-NGFF
+            multiscales group. Reads True while a downsampling method is set,
+            whatever was assigned; clearing the method restores the assigned
+            value.
     """
 
     output_key: str
@@ -398,10 +412,12 @@ class FieldOfView:
     """Field of view of an HCS well.
 
     Attributes:
-        path: Path of the field of view within its well.
-        acquisition_id: ID of the Acquisition this field belongs to, or None.
-        array_settings: The field's array. Its ``output_key`` must be unset;
-            it is always written as an OME-NGFF multiscales group.
+        path (str, default ''): Path of the field of view within its well.
+        acquisition_id (Optional[int], default None): ID of the Acquisition
+            this field belongs to, or None.
+        array_settings (ArraySettings, default ArraySettings()): The field's
+            array. Its ``output_key`` must be unset; it is always written as an
+            OME-NGFF multiscales group.
     """
 
     path: str
@@ -422,10 +438,11 @@ class Well:
     """Well of an HCS plate.
 
     Attributes:
-        row_name: Row of the well (one of the plate's row_names), e.g. "A".
-        column_name: Column of the well (one of the plate's column_names),
-            e.g. "1".
-        images: Fields of view in the well.
+        row_name (str, default ''): Row of the well (one of the plate's
+            row_names), e.g. "A".
+        column_name (str, default ''): Column of the well (one of the plate's
+            column_names), e.g. "1".
+        images (List[FieldOfView], default []): Fields of view in the well.
     """
 
     row_name: str
@@ -446,11 +463,13 @@ class Acquisition:
     """Acquisition metadata of an HCS plate.
 
     Attributes:
-        id: Identifier of the acquisition.
-        name: Name, or None.
-        description: Description, or None.
-        start_time: Start time (epoch integer), or None.
-        end_time: End time (epoch integer), or None.
+        id (int, default 0): Identifier of the acquisition.
+        name (Optional[str], default None): Name, or None.
+        description (Optional[str], default None): Description, or None.
+        start_time (Optional[int], default None): Start time (epoch integer),
+            or None.
+        end_time (Optional[int], default None): End time (epoch integer), or
+            None.
     """
 
     id: int
@@ -475,12 +494,14 @@ class Plate:
     """High-content-screening (OME-NGFF) plate.
 
     Attributes:
-        path: Path of the plate within the store.
-        name: Name of the plate.
-        row_names: Row names, e.g. ["A", "B", "C"].
-        column_names: Column names, e.g. ["1", "2", "3"].
-        wells: Wells of the plate.
-        acquisitions: Acquisitions of the plate.
+        path (str, default ''): Path of the plate within the store.
+        name (str, default ''): Name of the plate.
+        row_names (List[str], default []): Row names, e.g. ["A", "B", "C"].
+        column_names (List[str], default []): Column names, e.g. ["1", "2",
+            "3"].
+        wells (List[Well], default []): Wells of the plate.
+        acquisitions (List[Acquisition], default []): Acquisitions of the
+            plate.
     """
 
     path: str
@@ -507,25 +528,37 @@ class StreamSettings:
     """Settings for configuring a Zarr stream.
 
     Attributes:
-        store_path: Path of the store on the filesystem, or the key prefix in
-            the bucket for S3.
-        s3: S3 settings, or None to write to the local filesystem.
-        version: Zarr format version (default V3).
-        max_threads: Worker threads; 0 (the default) means the
+        store_path (str, default ''): Path of the store on the filesystem (a
+            str or os.PathLike, read back as a str), or the key prefix in the
+            bucket for S3.
+        s3 (Optional[S3Settings], default None): S3 settings, or None to write
+            to the local filesystem.
+        version (ZarrVersion, default ZarrVersion.V3): Zarr format version.
+        max_threads (int, default 0): Worker threads; 0 means the
             ZARR_MAX_THREADS environment variable if set, else all hardware
             threads.
-        overwrite: If True, remove whatever is at store_path first; if False,
-            add to an existing store (but never replace an existing array).
-        arrays: The arrays to write.
-        plates: HCS plates to write (``hcs_plates`` is an alias).
-        custom_metadata: Optional JSON object (str or dict, stored as a JSON
-            str) merged into the attributes of the stream's only array when
-            the stream is created.
+        overwrite (bool, default False): If True, remove whatever is at
+            store_path first; if False, add to an existing store (but never
+            replace an existing array).
+        arrays (List[ArraySettings], default []): The arrays to write.
+        plates (List[Plate], default []): HCS plates to write (``hcs_plates``
+            is an alias).
+        hcs_plates (List[Plate]): Alias of ``plates``.
+        custom_metadata (Optional[str], default None): Optional JSON object
+            (str or dict, stored as a JSON str) merged into the attributes of
+            the stream's only array when the stream is created.
 
-    Single-array shorthand (the README's older form): ``output_key``,
-    ``dimensions``, ``data_type``, ``compression`` and
-    ``downsampling_method`` set directly on the stream settings describe one
-    more array, written before those in ``arrays``.
+    Single-array shorthand (the README's older form): these fields of
+    ArraySettings, set directly on the stream settings, describe one more
+    array, written before those in ``arrays``:
+
+        output_key (str, default ''): ArraySettings.output_key.
+        dimensions (List[Dimension], default []): ArraySettings.dimensions.
+        data_type (DataType, default DataType.UINT8): ArraySettings.data_type.
+        compression (Optional[CompressionSettings], default None):
+            ArraySettings.compression.
+        downsampling_method (Optional[DownsamplingMethod], default None):
+            ArraySettings.downsampling_method.
 
     Note:
         For S3 with endpoint "https://s3.example.com", bucket "my-bucket" and
@@ -616,7 +649,15 @@ class ZarrStream:
     then.
     """
 
-    def __init__(self, settings: StreamSettings) -> None: ...
+    def __init__(self, settings: StreamSettings) -> None:
+        """Validate ``settings`` and open the stream, creating the store.
+
+        Raises:
+            TypeError: ``settings`` is not a StreamSettings.
+            InvalidSettingsError: a setting is invalid; the message names the
+                field and the value.
+            AcquireZarrError: the store could not be created.
+        """
     def append(
         self,
         data: Union[numpy.ndarray, numpy.generic, _Buffer],
@@ -626,20 +667,26 @@ class ZarrStream:
 
         Takes any number of bytes: part of a frame, one frame or many frames;
         pieces are joined across calls. A numpy array of any layout is written
-        in its logical C order; its dtype must be the array's data type
-        (else TypeError). Other buffer objects are taken as raw bytes. The GIL
-        is released while the engine works.
+        in its logical C order. A ``uint8`` array, like ``bytes``,
+        ``bytearray`` and ``memoryview``, is taken as raw bytes whatever the
+        array's data type (camera SDKs hand frames over as
+        ``numpy.frombuffer(buffer, numpy.uint8)``); a numpy array of any other
+        dtype must have the array's data type. The GIL is released while the
+        engine works.
 
         Raises:
-            TypeError: ``data`` is neither a numpy array nor a buffer, or its
-                dtype does not match the array's data type.
+            TypeError: ``data`` is neither a numpy array nor a buffer, or is a
+                numpy array whose dtype is neither uint8 nor the array's data
+                type (``data.astype(...)`` converts the values,
+                ``data.view(...)`` reinterprets the bytes).
             AcquireZarrError: the engine refused the data, e.g. with status
                 ``"WriteOutOfBounds"`` past the end of a bounded array
                 (everything before is kept), or the stream is closed.
         """
     def skip(self, n_bytes: int, key: Optional[str] = None) -> None:
         """Advance the array ``key`` as if ``n_bytes`` zero bytes were
-        appended (e.g. for dropped frames)."""
+        appended (e.g. for dropped frames).
+        """
     def write_custom_metadata(
         self,
         metadata: Union[str, Dict[str, Any]],
@@ -678,4 +725,10 @@ def get_log_level() -> LogLevel:
     """Get the current log level for the Zarr API."""
 
 def set_log_level(level: LogLevel) -> None:
-    """Set the log level for the Zarr API."""
+    """Set the log level for the Zarr API.
+
+    Engine log lines at or above it go to the ``logging`` logger
+    ``"acquire_zarr"`` (which has only a NullHandler: configure logging,
+    e.g. ``logging.basicConfig()``, to see them). ``LogLevel.NONE`` turns
+    them off.
+    """

@@ -14,14 +14,18 @@ attribute returns the stored object itself, so in-place edits such as
 ``array.dimensions.append(...)`` do take effect.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: help() shows the annotations as
+# written only when they are objects ("-> int", not "-> 'int'").
 
 import copy
+import inspect
 import math
 import numbers
 import operator
 import os
-from typing import Any, Callable, Dict, Iterable, List, Optional
+import re
+import textwrap
+from typing import Any, Callable, Dict, Iterable, List, Optional, Union
 
 import numpy as np
 
@@ -288,6 +292,38 @@ def _list_of(item: Converter) -> Converter:
 # ---------------------------------------------------------------------------
 
 
+def _format(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_format(v) for v in value) + "]"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (str, type(None), bool, int, _Settings)):
+        return repr(value)
+    return str(value)  # pybind11 enums: "DataType.UINT16"
+
+
+def _annotation_text(annotation: Any) -> str:
+    """A type as the documentation spells it: ``List[Dimension]``."""
+    text = inspect.formatannotation(annotation)
+    return re.sub(r"\b(?:typing|acquire_zarr(?:\._settings)?)\.", "", text)
+
+
+class _DefaultRepr:
+    """A signature default shown as the expression that makes it.
+
+    A FieldOfView's default ``array_settings`` is a new ``ArraySettings()``;
+    showing the whole record in ``help()`` would bury the signature.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
 class _Field:
     """A typed attribute of a settings class."""
 
@@ -296,24 +332,46 @@ class _Field:
         convert: Converter,
         default: Any = None,
         *,
+        type: Any,
+        accepts: Any = None,
         optional: bool = False,
         doc: str = "",
     ) -> None:
         self.convert = convert
         self.default = default  # a value, or a zero-argument callable
+        self.type = type  # of the attribute, for the documentation
+        self.accepts = type if accepts is None else accepts  # by the constructor
         self.optional = optional  # None is a real value, not "use default"
-        self.__doc__ = doc
+        self.doc = doc
         self.name = ""
         self.where = ""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.name = name
         self.where = f"{owner.__name__}.{name}"
+        self.__doc__ = (
+            f"{textwrap.fill(self.doc, 72)}\n\n{_annotation_text(self.type)}, "
+            f"default {self.default_text()}."
+        )
 
     def make_default(self) -> Any:
         value = self.default() if callable(self.default) else self.default
         # Lists must be typed lists even when they start empty.
         return self.convert(self.where, value) if isinstance(value, list) else value
+
+    def default_text(self) -> str:
+        if self.default is list:
+            return "[]"
+        if callable(self.default):
+            return f"{self.default.__name__}()"
+        return _format(self.default)
+
+    def signature_default(self) -> Any:
+        if self.default is list:
+            return []
+        if callable(self.default):
+            return _DefaultRepr(self.default_text())
+        return self.default
 
     def __get__(self, obj: Any, owner: Optional[type] = None) -> Any:
         if obj is None:
@@ -340,54 +398,123 @@ class _Alias:
         setattr(obj, self.target, value)
 
 
-def _format(value: Any) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_format(v) for v in value) + "]"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, (str, type(None), bool, int, _Settings)):
-        return repr(value)
-    return str(value)  # pybind11 enums: "DataType.UINT16"
+def _wrap_entry(head: str, text: str) -> List[str]:
+    """``head: text`` as a docstring list entry wrapped at 79 columns."""
+    return textwrap.wrap(
+        f"{head}: {text}",
+        width=75,
+        initial_indent="    ",
+        subsequent_indent="        ",
+        break_on_hyphens=False,
+    )
 
 
-class _Settings:
-    """Keyword-constructed record of typed fields."""
+class _SettingsType(type):
+    """Metaclass of the settings classes.
 
-    __slots__ = ("_values",)
-    _fields: Dict[str, _Field] = {}
-    _aliases: Dict[str, str] = {}
+    It collects each class's fields, gives the class a keyword-only
+    ``__init__`` whose signature lists them with their types and defaults,
+    and completes the class docstring with the list of fields. (A metaclass
+    rather than ``__init_subclass__`` keeps this machinery out of ``help()``.)
+    """
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
+    def __init__(cls, name: str, bases: tuple, namespace: dict, **kwargs: Any) -> None:
+        super().__init__(name, bases, namespace, **kwargs)
         fields: Dict[str, _Field] = {}
         aliases: Dict[str, str] = {}
         for klass in reversed(cls.__mro__):
-            for name, attr in vars(klass).items():
+            for attr_name, attr in vars(klass).items():
                 if isinstance(attr, _Field):
-                    fields[name] = attr
+                    fields[attr_name] = attr
                 elif isinstance(attr, _Alias):
-                    aliases[name] = attr.target
-        cls._fields = fields
-        cls._aliases = aliases
+                    aliases[attr_name] = attr.target
+        # Not `_fields`: pydoc would take the class for a namedtuple and show
+        # every private helper.
+        cls._field_table = fields
+        cls._alias_table = aliases
+        if not bases:
+            return  # _Settings itself
+        parameters = cls._parameters()
+        cls._keywords = [p.name for p in parameters]
+        if "__init__" not in namespace:
+            cls.__init__ = _make_init(cls, parameters)
+        if cls.__doc__:
+            cls.__doc__ = cls._complete_doc(inspect.cleandoc(cls.__doc__))
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._check_no_positional(args)
-        self._values = {name: f.make_default() for name, f in self._fields.items()}
-        self._set_kwargs(kwargs)
 
-    def _check_no_positional(self, args: tuple) -> None:
+def _make_init(cls: type, parameters: List[inspect.Parameter]) -> Callable[..., None]:
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        self._initialize(args, kwargs)
+
+    self_parameter = inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    __init__.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [self_parameter] + parameters, return_annotation=None
+    )
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    __init__.__module__ = cls.__module__
+    __init__.__doc__ = textwrap.fill(
+        f"Make a {cls.__name__}: each keyword argument sets the field of the "
+        f"same name; the others keep their defaults (see help({cls.__name__})). "
+        f"Passing None for a field that cannot be None means its default.",
+        72,
+    )
+    return __init__
+
+
+class _Settings(metaclass=_SettingsType):
+    """Keyword-constructed record of typed fields."""
+
+    __slots__ = ("_values",)
+    # Set by _SettingsType. Not annotated: class annotations would show up
+    # in help() as `__annotations__ = {}` on every subclass.
+    _field_table = {}  # type: Dict[str, _Field]
+    _alias_table = {}  # type: Dict[str, str]
+    _keywords = []  # type: List[str]
+
+    # -- construction ------------------------------------------------------
+
+    @classmethod
+    def _parameters(cls) -> List[inspect.Parameter]:
+        """The constructor's keyword parameters: each field, then its aliases."""
+        keyword = inspect.Parameter.KEYWORD_ONLY
+        parameters = []
+        for name, field in cls._field_table.items():
+            parameters.append(
+                inspect.Parameter(
+                    name,
+                    keyword,
+                    default=field.signature_default(),
+                    annotation=field.accepts,
+                )
+            )
+            for alias, target in cls._alias_table.items():
+                if target == name:
+                    # Default None: "not given"; the field keeps its default.
+                    parameters.append(
+                        inspect.Parameter(
+                            alias,
+                            keyword,
+                            default=None,
+                            annotation=Optional[field.accepts],
+                        )
+                    )
+        return parameters
+
+    def _initial_values(self) -> Dict[str, Any]:
+        return {name: f.make_default() for name, f in self._field_table.items()}
+
+    def _initialize(self, args: tuple, kwargs: Dict[str, Any]) -> None:
         if args:
             raise TypeError(
                 f"{type(self).__name__}() takes keyword arguments only "
                 f"({len(args)} positional given)"
             )
-
-    def _kwarg_names(self) -> List[str]:
-        return list(self._fields) + list(self._aliases)
+        self._values = self._initial_values()
+        self._set_kwargs(kwargs)
 
     def _set_kwargs(self, kwargs: Dict[str, Any]) -> None:
         cls = type(self).__name__
-        accepted = self._kwarg_names()
+        accepted = self._keywords
         unknown = [k for k in kwargs if k not in accepted]
         if unknown:
             raise TypeError(
@@ -397,7 +524,7 @@ class _Settings:
             )
         given: Dict[str, str] = {}
         for key in kwargs:
-            target = self._aliases.get(key, key)
+            target = self._alias_table.get(key, key)
             if target in given:
                 raise TypeError(
                     f"{cls}() got both {given[target]!r} and {key!r}, which "
@@ -407,21 +534,49 @@ class _Settings:
         for key, value in kwargs.items():
             # As in the published package, passing None for a field that
             # cannot be None means "use the default".
-            if value is None and not self._is_optional(self._aliases.get(key, key)):
+            if value is None and not self._is_optional(self._alias_table.get(key, key)):
                 continue
             setattr(self, key, value)
 
     def _is_optional(self, name: str) -> bool:
-        field = self._fields.get(name)
+        field = self._field_table.get(name)
         return field is not None and field.optional
 
+    # -- documentation -----------------------------------------------------
+
+    @classmethod
+    def _field_doc_lines(cls) -> List[str]:
+        lines = []
+        for name, field in cls._field_table.items():
+            head = f"{name} ({_annotation_text(field.type)}, default {field.default_text()})"
+            lines += _wrap_entry(head, field.doc)
+            for alias, target in cls._alias_table.items():
+                if target == name:
+                    lines += _wrap_entry(
+                        f"{alias} ({_annotation_text(field.type)})",
+                        f"Alias of ``{name}``.",
+                    )
+        return lines
+
+    @classmethod
+    def _complete_doc(cls, doc: str) -> str:
+        """Put the list of fields where the docstring says ``{fields}``."""
+        block = "\n".join(["Attributes:"] + cls._field_doc_lines())
+        if "{fields}" in doc:
+            return doc.replace("{fields}", block)
+        return f"{doc}\n\n{block}"
+
+    # -- behaviour ---------------------------------------------------------
+
     def _repr_items(self) -> List[str]:
-        return [f"{name}={_format(self._values[name])}" for name in self._fields]
+        return [f"{name}={_format(getattr(self, name))}" for name in self._field_table]
 
     def __repr__(self) -> str:
+        """The class name and every field, e.g. ``Dimension(name='x', ...)``."""
         return f"{type(self).__name__}({', '.join(self._repr_items())})"
 
     def __eq__(self, other: Any) -> bool:
+        """Equal to a settings object of the same class with equal fields."""
         if type(other) is not type(self):
             return NotImplemented
         return self._values == other._values
@@ -429,6 +584,7 @@ class _Settings:
     __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
 
     def __deepcopy__(self, memo: dict) -> Any:
+        """A copy sharing nothing with the original."""
         new = object.__new__(type(self))
         object.__setattr__(
             new, "_values", {k: copy.deepcopy(v, memo) for k, v in self._values.items()}
@@ -436,11 +592,13 @@ class _Settings:
         return new
 
     def __copy__(self) -> Any:
-        # Value semantics: a "shallow" copy that shared nested lists with the
-        # original would let edits leak between the two.
+        """A copy sharing nothing with the original (value semantics)."""
+        # A "shallow" copy that shared nested lists with the original would
+        # let edits leak between the two.
         return self.__deepcopy__({})
 
     def __reduce__(self):
+        """Pickle support: settings objects pickle by value."""
         state = {
             k: list(v) if isinstance(v, list) else v for k, v in self._values.items()
         }
@@ -450,7 +608,7 @@ class _Settings:
 def _restore(cls: "type[_Settings]", state: Dict[str, Any]) -> Any:
     obj = cls()
     for name, value in state.items():
-        if name in cls._fields:
+        if name in cls._field_table:
             setattr(obj, name, value)
         else:
             obj._values[name] = value
@@ -463,170 +621,328 @@ def _restore(cls: "type[_Settings]", state: Dict[str, Any]) -> Any:
 
 
 class Dimension(_Settings):
-    """Properties of a dimension of the output array."""
+    """Properties of a dimension of the output array.
+
+    {fields}
+    """
 
     __slots__ = ()
 
-    name = _Field(_str, "", doc="Name of the dimension, e.g. 't', 'c', 'z', 'y', 'x'.")
+    name = _Field(
+        _str, "", type=str, doc='Name of the dimension, e.g. "t", "c", "z", "y", "x".'
+    )
     kind = _Field(
-        _enum(DimensionType), DimensionType.SPACE, doc="Kind of the dimension."
+        _enum(DimensionType),
+        DimensionType.SPACE,
+        type=DimensionType,
+        doc="Type of the dimension (``type`` is an alias).",
     )
     type = _Alias("kind")
     unit = _Field(
         _optional_str,
         None,
+        type=Optional[str],
         optional=True,
-        doc="Physical unit (UDUNITS name, e.g. 'micrometer'), or None.",
+        doc='Physical unit as a UDUNITS name (e.g. "micrometer", '
+        '"millisecond"), or None.',
     )
-    scale = _Field(_scale, 1.0, doc="Physical size of one pixel, in `unit`s.")
+    scale = _Field(
+        _scale,
+        1.0,
+        type=float,
+        doc="Physical size of one pixel along this dimension, in ``unit``s (> 0).",
+    )
     array_size_px = _Field(
         _uint(_UINT32_MAX),
         0,
-        doc="Size of the array along this dimension (0 = unbounded; first dimension only).",
+        type=int,
+        doc="Size of the array along this dimension. 0 on the first dimension "
+        "only means unbounded (the append dimension).",
     )
-    chunk_size_px = _Field(_uint(_UINT32_MAX), 0, doc="Size of a chunk along this dimension.")
+    chunk_size_px = _Field(
+        _uint(_UINT32_MAX),
+        0,
+        type=int,
+        doc="Size of a chunk along this dimension (> 0).",
+    )
     shard_size_chunks = _Field(
-        _uint(_UINT32_MAX), 0, doc="Chunks per shard along this dimension (Zarr v3)."
+        _uint(_UINT32_MAX),
+        0,
+        type=int,
+        doc="Chunks per shard along this dimension (> 0 for Zarr v3; ignored "
+        "for v2).",
     )
 
 
 class CompressionSettings(_Settings):
-    """Settings for compressing during acquisition."""
+    """Settings for compressing chunks during acquisition.
+
+    {fields}
+    """
 
     __slots__ = ()
 
-    compressor = _Field(_enum(Compressor), Compressor.NONE, doc="Compressor to use.")
-    codec = _Field(_enum(CompressionCodec), CompressionCodec.NONE, doc="Codec to use.")
-    level = _Field(_uint(_UINT8_MAX), 1, doc="Compression level (Blosc 0-9, Zstd 1-22).")
+    compressor = _Field(
+        _enum(Compressor), Compressor.NONE, type=Compressor, doc="Compressor to use."
+    )
+    codec = _Field(
+        _enum(CompressionCodec),
+        CompressionCodec.NONE,
+        type=CompressionCodec,
+        doc="Codec to use; BLOSC1 takes BLOSC_LZ4 or BLOSC_ZSTD, ZSTD takes ZSTD.",
+    )
+    level = _Field(
+        _uint(_UINT8_MAX), 1, type=int, doc="Compression level (Blosc 0-9, Zstd 1-22)."
+    )
     shuffle = _Field(
-        _uint(_UINT8_MAX), 0, doc="Shuffle: 0 none, 1 byte, 2 bit (Blosc only)."
+        _uint(_UINT8_MAX),
+        0,
+        type=int,
+        doc="0 no shuffle, 1 byte shuffle, 2 bit shuffle (Blosc only).",
     )
 
 
 class S3Settings(_Settings):
-    """Settings for connecting to and storing data in S3."""
+    """Settings for connecting to and storing data in S3.
+
+    Credentials come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+    AWS_SESSION_TOKEN, else the shared credentials file
+    (AWS_SHARED_CREDENTIALS_FILE, AWS_PROFILE).
+
+    {fields}
+    """
 
     __slots__ = ()
 
-    endpoint = _Field(_str, "", doc="Endpoint URL, with scheme and optional port.")
-    bucket_name = _Field(_str, "", doc="Name of the bucket.")
-    region = _Field(_optional_str, None, optional=True, doc="Region, or None.")
+    endpoint = _Field(
+        _str, "", type=str, doc="Endpoint URL, with scheme and optional port."
+    )
+    bucket_name = _Field(_str, "", type=str, doc="Name of the bucket.")
+    region = _Field(
+        _optional_str, None, type=Optional[str], optional=True, doc="Region, or None."
+    )
+
+
+class _NgffFlag(_Field):
+    """``ArraySettings.is_ngff``: reads True while a downsampling method is set.
+
+    The requested value is what is stored, compared and serialized, so that
+    clearing the method restores it.
+    """
+
+    def __get__(self, obj: Any, owner: Optional[type] = None) -> Any:
+        if obj is None:
+            return self
+        values = obj._values
+        return values[self.name] or values["downsampling_method"] is not None
 
 
 class ArraySettings(_Settings):
-    """Settings for a single array in the Zarr stream."""
+    """Settings for a single array in the Zarr stream.
+
+    The resulting Zarr hierarchy depends on ``is_ngff`` and
+    ``downsampling_method``:
+
+    - **is_ngff=False, no downsampling_method**: a plain array node.
+    - **is_ngff=True, no downsampling_method**: a single-level OME-NGFF
+      multiscales group, without a pyramid.
+    - **downsampling_method set**: an OME-NGFF multiscales group with the
+      full-resolution array at level ``0`` plus downsampled levels (as many
+      as the chunk and array sizes allow, capped by ``max_levels``);
+      ``is_ngff`` reads True.
+
+    The node is written at ``store_path/output_key`` (or at ``store_path``
+    if ``output_key`` is empty); intermediate groups are created.
+
+    {fields}
+    """
 
     __slots__ = ()
 
-    output_key = _Field(_output_key, "", doc="Path of the array within the store.")
-    dimensions = _Field(
-        _list_of(_instance(Dimension)), list, doc="Dimensions, slowest to fastest."
+    output_key = _Field(
+        _output_key,
+        "",
+        type=str,
+        accepts=Optional[str],
+        doc="Path of the array (or multiscales group) within the store: "
+        "``/``-separated node names of letters, digits, ``_``, ``.``, ``-``. "
+        "Empty for the store root. Must be unset (empty or None) for the "
+        "array of a FieldOfView.",
     )
-    data_type = _Field(_data_type, DataType.UINT8, doc="Pixel data type.")
+    dimensions = _Field(
+        _list_of(_instance(Dimension)),
+        list,
+        type=List[Dimension],
+        doc="Dimensions, slowest to fastest changing (e.g. [t, c, y, x]); the "
+        "last two must be SPACE. A frame is one image of the last two.",
+    )
+    data_type = _Field(
+        _data_type,
+        DataType.UINT8,
+        type=DataType,
+        accepts=Union[DataType, np.dtype, type, str],
+        doc="The pixel data type: a DataType, or anything numpy.dtype() maps "
+        "to one of the ten supported types (reads back as a DataType).",
+    )
     compression = _Field(
         _optional(_instance(CompressionSettings)),
         None,
+        type=Optional[CompressionSettings],
         optional=True,
         doc="Chunk compression, or None for none.",
     )
     downsampling_method = _Field(
         _optional(_enum(DownsamplingMethod)),
         None,
+        type=Optional[DownsamplingMethod],
         optional=True,
         doc="Pyramid downsampling method, or None for no pyramid.",
     )
     max_levels = _Field(
-        _uint(_UINT8_MAX), 0, doc="Cap on downsampled pyramid levels (0 = no cap)."
+        _uint(_UINT32_MAX),
+        0,
+        type=int,
+        doc="Cap on the number of downsampled levels (0 = no cap).",
     )
     storage_dimension_order = _Field(
-        _list_of(_str), list, doc="Dimension names in storage order ([] = acquisition order)."
+        _list_of(_str),
+        list,
+        type=List[str],
+        doc="Dimension names in the order they are stored, if different from "
+        "the acquisition order in ``dimensions`` (e.g. to store t, c, z, y, x "
+        "as OME-NGFF wants). The first dimension must stay first; the last "
+        "two may only swap with each other. Empty = acquisition order.",
     )
-    # Stored as requested; the property below applies the coercion.
-    _is_ngff = _Field(_bool, False)
+    is_ngff = _NgffFlag(
+        _bool,
+        False,
+        type=bool,
+        doc="Wrap the array in an OME-NGFF multiscales group. Reads True while "
+        "a downsampling method is set, whatever was assigned; clearing the "
+        "method restores the assigned value.",
+    )
 
     @property
-    def is_ngff(self) -> bool:
-        """Wrap the array in an OME-NGFF multiscales group.
-
-        Reads True while a downsampling method is set, whatever was
-        requested; clearing the method restores the requested value.
-        """
-        return self._is_ngff or self.downsampling_method is not None
-
-    @is_ngff.setter
-    def is_ngff(self, value: Any) -> None:
-        self._values["_is_ngff"] = _bool("ArraySettings.is_ngff", value)
-
-    def _kwarg_names(self) -> List[str]:
-        return [n.lstrip("_") for n in self._fields]
-
-    def _repr_items(self) -> List[str]:
-        items = []
-        for name in self._fields:
-            public = name.lstrip("_")
-            items.append(f"{public}={_format(getattr(self, public))}")
-        return items
+    def _is_ngff(self) -> bool:
+        """The requested ``is_ngff``, before a downsampling method forces it."""
+        return self._values["is_ngff"]
 
 
 class FieldOfView(_Settings):
-    """Field of view of an HCS well."""
+    """Field of view of an HCS well.
+
+    {fields}
+    """
 
     __slots__ = ()
 
-    path = _Field(_str, "", doc="Path of the field of view within the well.")
+    path = _Field(_str, "", type=str, doc="Path of the field of view within its well.")
     acquisition_id = _Field(
         _optional(_uint(_UINT32_MAX)),
         None,
+        type=Optional[int],
         optional=True,
-        doc="ID of the acquisition this field belongs to, or None.",
+        doc="ID of the Acquisition this field belongs to, or None.",
     )
     array_settings = _Field(
         _instance(ArraySettings),
         ArraySettings,
-        doc="The field's array (its output_key must be unset).",
+        type=ArraySettings,
+        doc="The field's array. Its ``output_key`` must be unset; it is always "
+        "written as an OME-NGFF multiscales group.",
     )
 
 
 class Well(_Settings):
-    """Well of an HCS plate."""
+    """Well of an HCS plate.
+
+    {fields}
+    """
 
     __slots__ = ()
 
-    row_name = _Field(_str, "", doc="Row of the well, e.g. 'A'.")
-    column_name = _Field(_str, "", doc="Column of the well, e.g. '1'.")
+    row_name = _Field(
+        _str,
+        "",
+        type=str,
+        doc='Row of the well (one of the plate\'s row_names), e.g. "A".',
+    )
+    column_name = _Field(
+        _str,
+        "",
+        type=str,
+        doc='Column of the well (one of the plate\'s column_names), e.g. "1".',
+    )
     images = _Field(
-        _list_of(_instance(FieldOfView)), list, doc="Fields of view in the well."
+        _list_of(_instance(FieldOfView)),
+        list,
+        type=List[FieldOfView],
+        doc="Fields of view in the well.",
     )
 
 
 class Acquisition(_Settings):
-    """Acquisition metadata of an HCS plate."""
+    """Acquisition metadata of an HCS plate.
+
+    {fields}
+    """
 
     __slots__ = ()
 
-    id = _Field(_uint(_UINT32_MAX), 0, doc="Identifier of the acquisition.")
-    name = _Field(_optional_str, None, optional=True, doc="Name, or None.")
-    description = _Field(_optional_str, None, optional=True, doc="Description, or None.")
+    id = _Field(_uint(_UINT32_MAX), 0, type=int, doc="Identifier of the acquisition.")
+    name = _Field(
+        _optional_str, None, type=Optional[str], optional=True, doc="Name, or None."
+    )
+    description = _Field(
+        _optional_str,
+        None,
+        type=Optional[str],
+        optional=True,
+        doc="Description, or None.",
+    )
     start_time = _Field(
-        _optional(_uint(_UINT64_MAX)), None, optional=True, doc="Start (epoch), or None."
+        _optional(_uint(_UINT64_MAX)),
+        None,
+        type=Optional[int],
+        optional=True,
+        doc="Start time (epoch integer), or None.",
     )
     end_time = _Field(
-        _optional(_uint(_UINT64_MAX)), None, optional=True, doc="End (epoch), or None."
+        _optional(_uint(_UINT64_MAX)),
+        None,
+        type=Optional[int],
+        optional=True,
+        doc="End time (epoch integer), or None.",
     )
 
 
 class Plate(_Settings):
-    """High-content-screening plate."""
+    """High-content-screening (OME-NGFF) plate.
+
+    {fields}
+    """
 
     __slots__ = ()
 
-    path = _Field(_str, "", doc="Path of the plate within the store.")
-    name = _Field(_str, "", doc="Name of the plate.")
-    row_names = _Field(_list_of(_str), list, doc="Row names, e.g. ['A', 'B'].")
-    column_names = _Field(_list_of(_str), list, doc="Column names, e.g. ['1', '2'].")
-    wells = _Field(_list_of(_instance(Well)), list, doc="Wells of the plate.")
+    path = _Field(_str, "", type=str, doc="Path of the plate within the store.")
+    name = _Field(_str, "", type=str, doc="Name of the plate.")
+    row_names = _Field(
+        _list_of(_str), list, type=List[str], doc='Row names, e.g. ["A", "B", "C"].'
+    )
+    column_names = _Field(
+        _list_of(_str),
+        list,
+        type=List[str],
+        doc='Column names, e.g. ["1", "2", "3"].',
+    )
+    wells = _Field(
+        _list_of(_instance(Well)), list, type=List[Well], doc="Wells of the plate."
+    )
     acquisitions = _Field(
-        _list_of(_instance(Acquisition)), list, doc="Acquisitions of the plate."
+        _list_of(_instance(Acquisition)),
+        list,
+        type=List[Acquisition],
+        doc="Acquisitions of the plate.",
     )
 
 
@@ -639,9 +955,12 @@ class _Shorthand:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        field = ArraySettings._field_table[name]
+        self.field = field
         self.__doc__ = (
-            f"Single-array shorthand: ``{name}`` of the array described "
-            f"directly on the stream settings."
+            f"Single-array shorthand: ``{name}`` of the array described\n"
+            f"directly on the stream settings.\n\n{_annotation_text(field.type)}, "
+            f"default {field.default_text()}."
         )
 
     def __get__(self, obj: Any, owner: Optional[type] = None) -> Any:
@@ -663,30 +982,72 @@ _SHORTHAND_FIELDS = (
 
 
 class StreamSettings(_Settings):
-    """Settings for configuring a Zarr stream."""
+    """Settings for configuring a Zarr stream.
+
+    {fields}
+
+    Note:
+        For S3 with endpoint "https://s3.example.com", bucket "my-bucket" and
+        store_path "my-dataset.zarr", the data goes to
+        "https://s3.example.com/my-bucket/my-dataset.zarr".
+    """
 
     __slots__ = ()
 
-    store_path = _Field(_path_str, "", doc="Path of the store (or S3 key prefix).")
+    store_path = _Field(
+        _path_str,
+        "",
+        type=str,
+        accepts=Union[str, os.PathLike],
+        doc="Path of the store on the filesystem (a str or os.PathLike, read "
+        "back as a str), or the key prefix in the bucket for S3.",
+    )
     s3 = _Field(
         _optional(_instance(S3Settings)),
         None,
+        type=Optional[S3Settings],
         optional=True,
-        doc="S3 settings, or None to write to the filesystem.",
+        doc="S3 settings, or None to write to the local filesystem.",
     )
-    version = _Field(_enum(ZarrVersion), ZarrVersion.V3, doc="Zarr format version.")
+    version = _Field(
+        _enum(ZarrVersion), ZarrVersion.V3, type=ZarrVersion, doc="Zarr format version."
+    )
     max_threads = _Field(
-        _uint(_UINT32_MAX), 0, doc="Worker threads (0 = $ZARR_MAX_THREADS or all cores)."
+        _uint(_UINT32_MAX),
+        0,
+        type=int,
+        doc="Worker threads; 0 means the ZARR_MAX_THREADS environment variable "
+        "if set, else all hardware threads.",
     )
-    overwrite = _Field(_bool, False, doc="Remove whatever is at store_path first.")
-    arrays = _Field(_list_of(_instance(ArraySettings)), list, doc="The arrays.")
-    plates = _Field(_list_of(_instance(Plate)), list, doc="HCS plates.")
+    overwrite = _Field(
+        _bool,
+        False,
+        type=bool,
+        doc="If True, remove whatever is at store_path first; if False, add to "
+        "an existing store (but never replace an existing array).",
+    )
+    arrays = _Field(
+        _list_of(_instance(ArraySettings)),
+        list,
+        type=List[ArraySettings],
+        doc="The arrays to write.",
+    )
+    plates = _Field(
+        _list_of(_instance(Plate)),
+        list,
+        type=List[Plate],
+        doc="HCS plates to write (``hcs_plates`` is an alias).",
+    )
     hcs_plates = _Alias("plates")
     custom_metadata = _Field(
         _json_object_str,
         None,
+        type=Optional[str],
+        accepts=Optional[Union[str, Dict[str, Any]]],
         optional=True,
-        doc="JSON object merged into the attributes of the only array after creation.",
+        doc="Optional JSON object (str or dict, stored as a JSON str) merged "
+        "into the attributes of the stream's only array when the stream is "
+        "created.",
     )
 
     output_key = _Shorthand("output_key")
@@ -695,18 +1056,45 @@ class StreamSettings(_Settings):
     compression = _Shorthand("compression")
     downsampling_method = _Shorthand("downsampling_method")
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._check_no_positional(args)
-        self._values = {name: f.make_default() for name, f in self._fields.items()}
-        self._values["_implicit"] = ArraySettings()
-        self._set_kwargs(kwargs)
+    @classmethod
+    def _parameters(cls) -> List[inspect.Parameter]:
+        parameters = super()._parameters()
+        for name in _SHORTHAND_FIELDS:
+            field = ArraySettings._field_table[name]
+            parameters.append(
+                inspect.Parameter(
+                    name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=field.signature_default(),
+                    annotation=field.accepts,
+                )
+            )
+        return parameters
 
-    def _kwarg_names(self) -> List[str]:
-        return super()._kwarg_names() + list(_SHORTHAND_FIELDS)
+    @classmethod
+    def _field_doc_lines(cls) -> List[str]:
+        lines = super()._field_doc_lines()
+        lines += [
+            "",
+            "Single-array shorthand (the README's older form): these fields of",
+            "ArraySettings, set directly on the stream settings, describe one more",
+            "array, written before those in ``arrays``:",
+            "",
+        ]
+        for name in _SHORTHAND_FIELDS:
+            field = ArraySettings._field_table[name]
+            head = f"{name} ({_annotation_text(field.type)}, default {field.default_text()})"
+            lines += _wrap_entry(head, f"ArraySettings.{name}.")
+        return lines
+
+    def _initial_values(self) -> Dict[str, Any]:
+        values = super()._initial_values()
+        values["_implicit"] = ArraySettings()
+        return values
 
     def _is_optional(self, name: str) -> bool:
         if name in _SHORTHAND_FIELDS:
-            return ArraySettings._fields[name].optional
+            return ArraySettings._field_table[name].optional
         return super()._is_optional(name)
 
     def _uses_shorthand(self) -> bool:
@@ -739,28 +1127,39 @@ class StreamSettings(_Settings):
 
     # Serialization lives in _config; these are thin forwarders.
     @staticmethod
-    def from_dict(data: dict) -> "StreamSettings":
-        """Build stream settings from a config dict (same schema as files)."""
+    def from_dict(data: Dict[str, Any]) -> "StreamSettings":
+        """Build stream settings from a config dict (same schema as files).
+
+        Raises InvalidSettingsError (a ValueError) naming the path of an
+        unknown key or a bad value.
+        """
         from . import _config
 
         return _config.stream_from_dict(data)
 
     @staticmethod
     def from_string(text: str) -> "StreamSettings":
-        """Load stream settings from a YAML or JSON config string."""
+        """Load stream settings from a JSON or YAML config string."""
         from . import _config
 
         return _config.stream_from_string(text)
 
     @staticmethod
-    def from_file(path: "str | os.PathLike[str]") -> "StreamSettings":
-        """Load stream settings from a YAML or JSON config file."""
+    def from_file(path: Union[str, "os.PathLike[str]"]) -> "StreamSettings":
+        """Load stream settings from a YAML or JSON config file.
+
+        A ``.json`` file must be JSON; anything else may be JSON or YAML
+        (YAML needs PyYAML).
+        """
         from . import _config
 
         return _config.stream_from_file(path)
 
-    def to_dict(self) -> dict:
-        """Serialize stream settings to a config dict."""
+    def to_dict(self) -> Dict[str, Any]:
+        """Serialize stream settings to a config dict.
+
+        ``StreamSettings.from_dict(s.to_dict()) == s`` for any settings.
+        """
         from . import _config
 
         return _config.stream_to_dict(self)
@@ -777,7 +1176,7 @@ class StreamSettings(_Settings):
 
         return _config.stream_to_yaml(self)
 
-    def to_file(self, path: "str | os.PathLike[str]") -> None:
+    def to_file(self, path: Union[str, "os.PathLike[str]"]) -> None:
         """Dump settings to a config file (``.json`` -> JSON, else YAML)."""
         from . import _config
 

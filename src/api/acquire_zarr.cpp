@@ -19,7 +19,10 @@ namespace {
 using zarr::fail;
 using zarr::ZarrError;
 
-constexpr uint32_t kApiVersion = 0;
+#ifndef ACQUIRE_ZARR_VERSION
+#error "ACQUIRE_ZARR_VERSION must be defined by the build (the CMake project version)"
+#endif
+constexpr const char* kApiVersion = ACQUIRE_ZARR_VERSION;
 
 thread_local std::string t_last_error;
 thread_local ZarrStatusCode t_last_status = ZarrStatusCode_Success;
@@ -101,7 +104,7 @@ free_array(T** items, size_t* length)
 
 extern "C"
 {
-    uint32_t Zarr_get_api_version(void)
+    const char* Zarr_get_api_version(void)
     {
         return kApiVersion;
     }

@@ -84,13 +84,18 @@ Logger::write(ZarrLogLevel level, const std::string& message)
     void* callback_data;
     {
         std::lock_guard lock(g_mutex);
-        std::fprintf(stderr,
-                     "%s [%s] acquire-zarr: %s\n",
-                     timestamp().c_str(),
-                     level_name(level),
-                     message.c_str());
         callback = g_callback;
         callback_data = g_callback_data;
+        // The callback replaces stderr: an application that takes the lines
+        // (the Python module hands them to `logging`) decides where they go,
+        // and would otherwise see every one twice.
+        if (callback == nullptr) {
+            std::fprintf(stderr,
+                         "%s [%s] acquire-zarr: %s\n",
+                         timestamp().c_str(),
+                         level_name(level),
+                         message.c_str());
+        }
     }
     // Called without the lock: the Python callback takes the GIL, and a
     // thread holding the GIL may be waiting to log too.

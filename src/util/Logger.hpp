@@ -7,8 +7,10 @@
 
 namespace zarr {
 
-/// Process-wide logging: lines go to stderr with a timestamp and level, and
-/// to an optional callback (the Python module routes them to `logging`).
+/// Process-wide logging of the lines at or above the log level. Without a
+/// callback they go to stderr with a timestamp and level; while a callback is
+/// set (Zarr_set_log_callback; the Python module routes lines to `logging`),
+/// they go to the callback instead, and nothing is printed to stderr.
 class Logger
 {
   public:

@@ -516,7 +516,7 @@ struct ArrayOptions
     std::vector<ZarrDimensionProperties> dims; // acquisition order
     ZarrCompressionSettings* compression = nullptr;
     ZarrDownsamplingMethod method = ZarrDownsamplingMethod_None;
-    uint8_t max_levels = 0;
+    uint32_t max_levels = 0;
     bool is_ngff = false;
     const size_t* storage_order = nullptr;
 };

@@ -45,8 +45,8 @@ test_designated_initializers_stream(void)
         .data_type = ZarrDataType_uint8,
         .downsampling_method = ZarrDownsamplingMethod_None,
         .max_levels = 0,
-        .is_ngff = false,
         .storage_dimension_order = nullptr,
+        .is_ngff = false,
     };
     ZarrHCSFieldOfView fields[2] = {
         { .path = "fov",

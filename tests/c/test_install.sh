@@ -85,6 +85,22 @@ for variant in shared static; do
         [ -n "$program" ] || fail "$example was not built ($variant)"
         run "$program" "$work/out/$example-$variant.zarr"
     done
+    # The published README's examples (C11 and C++20), which write into the
+    # working directory.
+    for example in readme_single_array readme_hcs readme_s3; do
+        for program_name in "$example" "${example}_cxx20"; do
+            program=$(find "$build" -type f -name "$program_name" -o -type f -name "$program_name.exe" | head -n 1)
+            [ -n "$program" ] || fail "$program_name was not built ($variant)"
+            run_dir=$work/out/$program_name-$variant
+            mkdir -p "$run_dir"
+            echo "== $program (in $run_dir)"
+            (cd "$run_dir" && "$program") || fail "$program_name exited with $?"
+        done
+    done
+    [ -f "$work/out/readme_single_array-$variant/my_stream.zarr/my-array/zarr.json" ] ||
+        fail "readme_single_array wrote no my_stream.zarr/my-array ($variant)"
+    [ -f "$work/out/readme_hcs_cxx20-$variant/hcs_experiment.zarr/experiment_plate/A/1/fov1/zarr.json" ] ||
+        fail "readme_hcs_cxx20 wrote no plate field of view ($variant)"
 done
 
 if command -v readelf >/dev/null 2>&1; then

@@ -27,7 +27,7 @@ struct PyramidCase
     std::vector<ZarrDimensionProperties> dims;
     ZarrCompressionSettings* compression = nullptr;
     ZarrDownsamplingMethod method = ZarrDownsamplingMethod_Mean;
-    uint8_t max_levels = 0;
+    uint32_t max_levels = 0;
     uint64_t rows = 0;              // written along the first dimension
     std::size_t expected_levels = 0; // worked out by hand
 };

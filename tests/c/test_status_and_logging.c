@@ -49,10 +49,40 @@ test_enum_values_match_the_published_library(void)
     CHECK_EQ(ZarrDownsamplingMethod_Max, 4);
 }
 
-static void
-test_api_version_is_stable(void)
+/* Zarr_get_api_version returns a semver string (as the published library
+ * does): MAJOR.MINOR.PATCH, here the CMake project version. */
+static int
+is_semver(const char* text)
 {
-    CHECK_EQ(Zarr_get_api_version(), Zarr_get_api_version());
+    for (int part = 0; part < 3; ++part) {
+        if (!isdigit((unsigned char)*text)) {
+            return 0;
+        }
+        if (*text == '0' && isdigit((unsigned char)text[1])) {
+            return 0; /* no leading zeros */
+        }
+        while (isdigit((unsigned char)*text)) {
+            ++text;
+        }
+        if (part < 2 && *text++ != '.') {
+            return 0;
+        }
+    }
+    /* optional -prerelease / +build suffix */
+    return *text == '\0' || *text == '-' || *text == '+';
+}
+
+static void
+test_api_version_is_a_semver_string(void)
+{
+    const char* version = Zarr_get_api_version();
+    REQUIRE(version != NULL);
+    CHECK(is_semver(version));
+    CHECK(strcmp(version, AQZ_EXPECTED_VERSION) == 0);
+    /* the same string every time, owned by the library */
+    CHECK(Zarr_get_api_version() == version);
+    CHECK(is_semver("0.10.0") && is_semver("1.2.3-rc1") && !is_semver("1.2") &&
+          !is_semver("01.2.3") && !is_semver("1.2.3x"));
 }
 
 static void
@@ -128,6 +158,58 @@ test_log_callback_sees_errors_at_or_above_the_level(void)
     CHECK_OK(Zarr_set_log_level(original));
 }
 
+/* Run ZarrStream_create(NULL) (a logged error) with fd 2 sent to a file;
+ * returns how many bytes reached stderr, or -1 if it could not redirect. */
+static long
+stderr_bytes_of_a_logged_error(void)
+{
+    FILE* capture = tmpfile();
+    if (!capture) {
+        return -1;
+    }
+    fflush(stderr);
+    const int saved = dup(STDERR_FILENO);
+    if (saved < 0 || dup2(fileno(capture), STDERR_FILENO) < 0) {
+        fclose(capture);
+        return -1;
+    }
+    ZarrStream* stream = ZarrStream_create(NULL);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    const long size = lseek(fileno(capture), 0, SEEK_END);
+    fclose(capture);
+    return stream == NULL ? size : -1;
+}
+
+static void
+test_a_log_callback_replaces_stderr(void)
+{
+    const ZarrLogLevel original = Zarr_get_log_level();
+    CHECK_OK(Zarr_set_log_level(ZarrLogLevel_Error));
+
+    /* Without a callback the error line goes to stderr... */
+    Zarr_set_log_callback(NULL, NULL);
+    const long without = stderr_bytes_of_a_logged_error();
+    REQUIRE(without >= 0);
+    CHECK(without > 0);
+
+    /* ...with one it goes to the callback only. */
+    LogTally tally = { 0, 0, 0 };
+    Zarr_set_log_callback(tally_log, &tally);
+    const long with = stderr_bytes_of_a_logged_error();
+    Zarr_set_log_callback(NULL, NULL);
+    REQUIRE(with >= 0);
+    CHECK_EQ(with, 0);
+    CHECK(tally.errors >= 1);
+
+    /* Removing the callback restores stderr. */
+    const long after = stderr_bytes_of_a_logged_error();
+    CHECK(after > 0);
+
+    CHECK_OK(Zarr_set_log_level(original));
+}
+
 static void
 test_last_error_names_the_problem_and_clears_on_success(void)
 {
@@ -168,9 +250,10 @@ main(void)
     RUN_TEST(test_every_status_code_has_a_distinct_message);
     RUN_TEST(test_status_message_out_of_range_is_not_null);
     RUN_TEST(test_enum_values_match_the_published_library);
-    RUN_TEST(test_api_version_is_stable);
+    RUN_TEST(test_api_version_is_a_semver_string);
     RUN_TEST(test_log_level_round_trips);
     RUN_TEST(test_log_callback_sees_errors_at_or_above_the_level);
+    RUN_TEST(test_a_log_callback_replaces_stderr);
     RUN_TEST(test_last_error_names_the_problem_and_clears_on_success);
     RUN_TEST(test_last_error_is_per_thread);
     return test_summary();

@@ -149,7 +149,7 @@ CSettings::convert_array(const py::dict& array)
     out.data_type = static_cast<ZarrDataType>(field<int>(array, "data_type"));
     out.downsampling_method = static_cast<ZarrDownsamplingMethod>(
       field<int>(array, "downsampling_method"));
-    out.max_levels = field<uint8_t>(array, "max_levels");
+    out.max_levels = field<uint32_t>(array, "max_levels");
     out.is_ngff = field<bool>(array, "is_ngff");
 
     // Python has checked there is exactly one index per dimension: the C

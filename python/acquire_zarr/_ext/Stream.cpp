@@ -256,16 +256,25 @@ Stream::contiguous_data(const py::object& data,
 
     if (py::isinstance<py::array>(candidate)) {
         auto array = py::reinterpret_borrow<py::array>(candidate);
-        if (auto type = data_type_of(key)) {
+        // A uint8 array is raw bytes for any data type, as bytes and
+        // memoryview are: camera SDKs hand frames over as
+        // numpy.frombuffer(buffer, numpy.uint8).
+        const bool raw_bytes = array.dtype().equal(py::dtype("uint8"));
+        if (auto type = data_type_of(key); type && !raw_bytes) {
             const char* expected = numpy_name(*type);
             if (expected != nullptr && !array.dtype().equal(py::dtype(expected))) {
                 const std::string where =
                   key ? "array '" + *key + "'" : std::string("the array");
+                const std::string numpy_type = std::string("numpy.") + expected;
                 throw py::type_error(
                   "ZarrStream.append: " + where + " has data type " + expected +
                   ", but the data has dtype " +
                   py::str(array.dtype()).cast<std::string>() +
-                  "; convert it first, e.g. data.astype(numpy." + expected + ")");
+                  ". To convert the values, use data.astype(" + numpy_type +
+                  "); if the data's bytes already are " + expected +
+                  " pixels, reinterpret them with data.view(" + numpy_type +
+                  ") (or pass them as raw bytes: a uint8 array, bytes or a "
+                  "memoryview)");
             }
         }
         // A transposed or strided view is written in its logical C order.
