@@ -23,6 +23,10 @@ and reports wall time, per-append latencies and its own peak RSS (ru_maxrss). Af
 untimed, the output is opened with zarr-python and checked (shape, layout, two frames; for
 the pyramid also the levels and level 1's values against 2x2 means of level 0).
 
+Stores go to tmpfs (/dev/shm) unless `--target DIR` says otherwise; `--direct-io on|both` also
+runs the acquire-zarr writers with ZARR_DIRECT_IO=1 (cases "ours+direct", "published+direct"),
+and the table gives the page cache each stream left behind.
+
 Run `python benchmarks/bench.py --help`; see benchmarks/README.md for what the numbers mean.
 
 The orchestrating process needs only the standard library; the children need numpy (and
@@ -51,11 +55,19 @@ PUBLISHED_VENV = HERE / ".venv-published"
 PUBLISHED_PYTHON = PUBLISHED_VENV / "bin" / "python"
 PUBLISHED_REQUIREMENT = "acquire-zarr==0.10.0"
 
-# tmpfs: we measure the writer, not a disk. One sub-directory per invocation, so two
-# benchmarks started at once don't delete each other's files.
-BENCH_ROOT = Path("/dev/shm/aqz-bench") / f"run-{os.getpid()}"
+# Default target tmpfs: we measure the writer, not a disk (--target picks another
+# directory, e.g. on a real disk). One sub-directory per invocation, so two benchmarks
+# started at once don't delete each other's files. Set by set_target().
+DEFAULT_TARGET = Path("/dev/shm")
+BENCH_ROOT = DEFAULT_TARGET / "aqz-bench" / f"run-{os.getpid()}"
 FRAMES_FILE = BENCH_ROOT / "frames.npy"
 STORE_DIR = BENCH_ROOT / "stores"
+
+# --direct-io: the acquire-zarr writers (ours and the published wheel honour the same
+# variable) run with ZARR_DIRECT_IO=1 in their environment; those cases are named
+# "<impl>+direct". TensorStore has no such switch and always writes buffered.
+DIRECT_SUFFIX = "+direct"
+DIRECT_IMPLS = ("ours", "published")
 
 FRAME_SHAPE = (2048, 2048)  # (y, x)
 DTYPE = "uint16"
@@ -120,6 +132,49 @@ def make_frames(path: Path, n_distinct: int, seed: int) -> None:
     np.save(path, frames)
 
 
+def set_target(target: Path) -> None:
+    global BENCH_ROOT, FRAMES_FILE, STORE_DIR
+    BENCH_ROOT = Path(target) / "aqz-bench" / f"run-{os.getpid()}"
+    FRAMES_FILE = BENCH_ROOT / "frames.npy"
+    STORE_DIR = BENCH_ROOT / "stores"
+
+
+def base_impl(impl: str) -> str:
+    """"ours+direct" -> "ours": the writer, whatever its I/O mode."""
+    return impl[: -len(DIRECT_SUFFIX)] if impl.endswith(DIRECT_SUFFIX) else impl
+
+
+def is_direct(impl: str) -> bool:
+    return impl.endswith(DIRECT_SUFFIX)
+
+
+def filesystem_type(path: Path) -> str:
+    """The type of the filesystem holding `path` (its mount in /proc/mounts)."""
+    best, kind = "", "?"
+    try:
+        real = os.path.realpath(path)
+        with open("/proc/mounts") as f:
+            for line in f:
+                fields = line.split()
+                point = fields[1].replace("\\040", " ")
+                inside = real == point or real.startswith(point.rstrip("/") + "/")
+                if inside and len(point) >= len(best):
+                    best, kind = point, fields[2]
+    except OSError:
+        pass
+    return kind
+
+
+def page_cache_bytes() -> int:
+    """The kernel's page cache now ("Cached" in /proc/meminfo: file pages, tmpfs
+    included)."""
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("Cached:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
 def current_rss_bytes() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -181,7 +236,7 @@ def run_acquire_zarr(frames, n_frames: int, store: str, case: str, max_threads: 
 
     aqz.set_log_level(aqz.LogLevel.ERROR)
     settings = acquire_zarr_settings(aqz, np, store, case, max_threads)
-    info = {"module": aqz.__file__}
+    info = {"module": aqz.__file__, "zarr_direct_io": os.environ.get("ZARR_DIRECT_IO", "")}
     try:
         info["estimated_max_memory_bytes"] = int(settings.get_maximum_memory_usage())
     except Exception as e:  # not worth failing the benchmark over
@@ -309,7 +364,8 @@ def child_main(cfg: dict) -> None:
     frames = np.load(cfg["frames_file"])  # read into anonymous memory, like camera buffers
     frames = [np.ascontiguousarray(f) for f in frames]
     n_frames, store, codec = cfg["frames"], cfg["store"], cfg["codec"]
-    if cfg["impl"] == "tensorstore":
+    impl = base_impl(cfg["impl"])
+    if impl == "tensorstore":
         import tensorstore  # noqa: F401  (import before the baseline is read)
     else:
         import acquire_zarr  # noqa: F401
@@ -317,7 +373,7 @@ def child_main(cfg: dict) -> None:
     baseline_peak = peak_rss_bytes()
 
     cpu0 = cpu_seconds()
-    if cfg["impl"] == "tensorstore":
+    if impl == "tensorstore":
         result = run_tensorstore(frames, n_frames, store, codec, cfg["ts_mode"])
     else:
         result = run_acquire_zarr(frames, n_frames, store, codec, cfg["max_threads"])
@@ -332,7 +388,7 @@ def child_main(cfg: dict) -> None:
     try:
         from importlib.metadata import version
 
-        result["version"] = version("tensorstore" if cfg["impl"] == "tensorstore" else "acquire-zarr")
+        result["version"] = version("tensorstore" if impl == "tensorstore" else "acquire-zarr")
     except Exception:
         result["version"] = "?"
     print(RESULT_MARKER + json.dumps(result), flush=True)
@@ -415,7 +471,7 @@ def verify_pyramid(cfg: dict, root: Path, level0_frames: dict, problems: list) -
         return {"levels": shapes}
 
     level1 = zarr.open_array(str(root / "1"), mode="r")
-    tolerance = PYRAMID_MEAN_TOLERANCE[cfg["impl"]]
+    tolerance = PYRAMID_MEAN_TOLERANCE[base_impl(cfg["impl"])]
     worst = 0.0
     for t, full in level0_frames.items():  # whole frames: a superset of a spot check
         h, w = FRAME_SHAPE
@@ -438,8 +494,14 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def run_python(python: Path, args: list[str], timeout: float = CHILD_TIMEOUT_S) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+def run_python(python: Path, args: list[str], timeout: float = CHILD_TIMEOUT_S,
+               direct_io: bool = False) -> dict:
+    """Runs this script in `python`. The child gets ZARR_DIRECT_IO=1 when `direct_io`,
+    else no ZARR_DIRECT_IO at all (whatever the parent's environment says)."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "PYTHONHOME", "ZARR_DIRECT_IO")}
+    if direct_io:
+        env["ZARR_DIRECT_IO"] = "1"
     proc = subprocess.run([str(python), str(Path(__file__).resolve()), *args],
                           capture_output=True, text=True, timeout=timeout, cwd=HERE, env=env)
     for line in proc.stdout.splitlines():
@@ -469,11 +531,11 @@ def ensure_published_venv() -> None:
 
 
 def python_for(impl: str) -> Path:
-    return PUBLISHED_PYTHON if impl == "published" else OURS_PYTHON
+    return PUBLISHED_PYTHON if base_impl(impl) == "published" else OURS_PYTHON
 
 
 def impl_available(impl: str) -> tuple[bool, str]:
-    module = "tensorstore" if impl == "tensorstore" else "acquire_zarr"
+    module = "tensorstore" if base_impl(impl) == "tensorstore" else "acquire_zarr"
     r = subprocess.run([str(python_for(impl)), "-c", f"import {module}; print({module}.__file__)"],
                        capture_output=True, text=True, cwd=HERE)
     if r.returncode == 0:
@@ -504,7 +566,12 @@ def run_case(impl: str, codec: str, args) -> dict:
            "frames_file": str(FRAMES_FILE), "max_threads": args.max_threads,
            "ts_mode": args.ts_mode}
     try:
-        result = run_python(python_for(impl), ["--child", json.dumps(cfg)])
+        cached = page_cache_bytes()
+        result = run_python(python_for(impl), ["--child", json.dumps(cfg)],
+                            direct_io=is_direct(impl))
+        # What the stream left in the page cache (the store's pages, before anything
+        # reads them back; on tmpfs the store itself is page cache).
+        result["page_cache_delta_bytes"] = page_cache_bytes() - cached
         result["stored_bytes"] = dir_size(store)
         check = run_python(OURS_PYTHON, ["--verify", json.dumps(cfg)])
         result["verified"] = check["ok"]
@@ -540,6 +607,7 @@ def summarize(runs: list[dict]) -> dict:
         "base_mib": statistics.median(r["baseline_rss_bytes"] / MIB for r in runs),
         "ratio": statistics.median(r["bytes_appended"] / max(r["stored_bytes"], 1) for r in runs),
         "wall_s": statistics.median(r["wall_s"] for r in runs),
+        "cache_mib": statistics.median(r.get("page_cache_delta_bytes", 0) / MIB for r in runs),
         "verified": all(r["verified"] for r in runs),
         "problems": sorted({p for r in runs for p in r["problems"]}),
         "n": len(runs),
@@ -550,24 +618,28 @@ def summarize(runs: list[dict]) -> dict:
 
 def render(results: dict, failures: dict, args, notes: list[str]) -> str:
     out = []
+    direct = any(is_direct(i) for i in args.impl)
     out.append(f"Workload: {args.frames} frames of {FRAME_SHAPE[0]}x{FRAME_SHAPE[1]} {DTYPE}, "
                f"one frame per append, chunks {'x'.join(map(str, CHUNK_SHAPE))} (t,y,x), "
-               f"shards {'x'.join(map(str, SHARD_CHUNKS))} chunks, Zarr v3, target {BENCH_ROOT.parent} (tmpfs). "
-               f"Medians of {args.runs} run(s), each case in a fresh process; GB = 1e9 bytes.")
+               f"shards {'x'.join(map(str, SHARD_CHUNKS))} chunks, Zarr v3, target {BENCH_ROOT.parent} "
+               f"({filesystem_type(BENCH_ROOT.parent)}). "
+               f"Medians of {args.runs} run(s), each case in a fresh process; GB = 1e9 bytes."
+               + (f" `{DIRECT_SUFFIX}`: the writer ran with ZARR_DIRECT_IO=1." if direct else ""))
     out.append("")
     out.append("| impl | codec | GB/s median (min–max) | append p50 ms | append p99 ms "
-               "| append max ms | close ms | CPU s | peak RSS MiB | baseline RSS MiB | size ratio | verified |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
+               "| append max ms | close ms | CPU s | peak RSS MiB | baseline RSS MiB | size ratio "
+               "| page cache +MiB | verified |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     summaries = {}
     for codec in args.codec:
         for impl in args.impl:
             key = (impl, codec)
             if not runs_case(impl, codec):
                 out.append(f"| {impl} | {codec} | skipped: TensorStore has no streaming pyramid "
-                           "| | | | | | | | | |")
+                           "| | | | | | | | | | |")
                 continue
             if key in failures and key not in results:
-                out.append(f"| {impl} | {codec} | FAILED: {failures[key]} | | | | | | | | | |")
+                out.append(f"| {impl} | {codec} | FAILED: {failures[key]} | | | | | | | | | | |")
                 continue
             if key not in results:
                 continue
@@ -575,10 +647,12 @@ def render(results: dict, failures: dict, args, notes: list[str]) -> str:
             ver = "yes" if s["verified"] else "NO: " + "; ".join(s["problems"])
             out.append(f"| {impl} | {codec} | {s['gbps']:.2f} ({s['gbps_min']:.2f}–{s['gbps_max']:.2f}) "
                        f"| {s['p50_ms']:.2f} | {s['p99_ms']:.1f} | {s['max_ms']:.1f} | {s['close_ms']:.0f} | {s['cpu_s']:.2f} "
-                       f"| {s['peak_mib']:.0f} | {s['base_mib']:.0f} | {s['ratio']:.2f} | {ver} |")
+                       f"| {s['peak_mib']:.0f} | {s['base_mib']:.0f} | {s['ratio']:.2f} "
+                       f"| {s['cache_mib']:.0f} | {ver} |")
     ratio_lines = []
-    for codec in args.codec:
-        o, p = summaries.get(("ours", codec)), summaries.get(("published", codec))
+    for codec, suffix in ((c, x) for x in ("", DIRECT_SUFFIX) for c in args.codec):
+        o = summaries.get(("ours" + suffix, codec))
+        p = summaries.get(("published" + suffix, codec))
         if not (o and p):
             continue
         speed = o["gbps"] / p["gbps"]
@@ -589,11 +663,23 @@ def render(results: dict, failures: dict, args, notes: list[str]) -> str:
         if target:
             verdict = (f" — target ≥{target:g}× and memory ≤ published: "
                        f"{'met' if speed >= target and mem <= 1.0 else 'NOT met'}")
-        ratio_lines.append(f"- {codec}: throughput ours/published = {speed:.2f}×, "
+        ratio_lines.append(f"- {codec}{' (both ' + DIRECT_SUFFIX[1:] + ')' if suffix else ''}: "
+                           f"throughput ours/published = {speed:.2f}×, "
                            f"peak RSS ours/published = {mem:.2f}× "
                            f"(writer's own share {own_o:.0f} vs {own_p:.0f} MiB){verdict}")
     if ratio_lines:
         out += ["", "Ours / published:", *ratio_lines]
+    direct_lines = []
+    for impl in DIRECT_IMPLS:
+        for codec in args.codec:
+            b, d = summaries.get((impl, codec)), summaries.get((impl + DIRECT_SUFFIX, codec))
+            if b and d:
+                direct_lines.append(
+                    f"- {impl} {codec}: throughput direct/buffered = {d['gbps'] / b['gbps']:.2f}× "
+                    f"({d['gbps']:.2f} vs {b['gbps']:.2f} GB/s), CPU {d['cpu_s']:.2f} vs "
+                    f"{b['cpu_s']:.2f} s, page cache +{d['cache_mib']:.0f} vs +{b['cache_mib']:.0f} MiB")
+    if direct_lines:
+        out += ["", "ZARR_DIRECT_IO=1 / buffered:", *direct_lines]
     for case in args.codec:
         if case in PYRAMIDS:
             out += ["", *pyramid_lines(case, summaries)]
@@ -603,7 +689,7 @@ def render(results: dict, failures: dict, args, notes: list[str]) -> str:
 
 
 def runs_case(impl: str, case: str) -> bool:
-    return not (impl == "tensorstore" and case in PYRAMIDS)
+    return not (base_impl(impl) == "tensorstore" and case in PYRAMIDS)
 
 
 def pyramid_lines(case: str, summaries: dict) -> list[str]:
@@ -670,6 +756,13 @@ def main() -> None:
     ap.add_argument("--ts-mode", choices=("layer", "txn", "txn-async"), default="layer",
                     help="how TensorStore is fed (see run_tensorstore); default layer")
     ap.add_argument("--seed", type=int, default=0, help="seed for the case order")
+    ap.add_argument("--target", type=Path, default=DEFAULT_TARGET,
+                    help="directory to write the stores in (default /dev/shm, tmpfs: the writer "
+                         "is measured, not a disk); a sub-directory is made and removed")
+    ap.add_argument("--direct-io", choices=("off", "on", "both"), default="off",
+                    help="run ours and published with ZARR_DIRECT_IO=1 (cases named "
+                         f"'<impl>{DIRECT_SUFFIX}'): on = only so, both = with and without; "
+                         "default off (the variable is removed from the children's environment)")
     ap.add_argument("--warm-gib", type=float, default=6.0,
                     help="before each case, touch and free this many GiB so every case starts "
                          "with warm memory (default 6; 0 = off; see warm_memory)")
@@ -678,6 +771,7 @@ def main() -> None:
     ap.add_argument("--make-frames", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
+    set_target(args.target)
     if args.child:
         return child_main(json.loads(args.child))
     if args.verify:
@@ -701,6 +795,15 @@ def main() -> None:
         else:
             log(f"{impl}: not importable, skipped ({where})")
             notes.append(f"{impl} skipped: not importable ({where})")
+    if args.direct_io != "off":
+        variants = []
+        for impl in impls:
+            if impl in DIRECT_IMPLS:
+                variants += ([impl] if args.direct_io == "both" else []) + [impl + DIRECT_SUFFIX]
+            else:
+                variants.append(impl)
+                notes.append(f"{impl} has no direct I/O switch: written buffered")
+        impls = variants
     args.impl = impls
 
     shutil.rmtree(BENCH_ROOT, ignore_errors=True)
@@ -722,8 +825,11 @@ def main() -> None:
                 try:
                     r = run_case(impl, codec, args)
                 except Exception as e:
-                    failures[(impl, codec)] = str(e).splitlines()[0][:200]
-                    log(f"[run {run + 1}/{args.runs}] {impl:11s} {codec:8s} FAILED: {e}")
+                    # the child's last words (its exception), not the command line
+                    lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+                    failures[(impl, codec)] = (lines[-1] if lines else repr(e))[:200]
+                    log(f"[run {run + 1}/{args.runs}] {impl:11s} {codec:8s} FAILED: "
+                        f"{failures[(impl, codec)]}")
                     continue
                 results.setdefault((impl, codec), []).append(r)
                 raw.append({"run": run, "impl": impl, "codec": codec, **r})

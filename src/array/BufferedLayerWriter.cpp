@@ -1,9 +1,12 @@
 #include "array/BufferedLayerWriter.hpp"
 
 #include "format/DataType.hpp"
+#include "util/AlignedBuffer.hpp"
+#include "util/DirectIo.hpp"
 #include "util/Logger.hpp"
 #include "util/StreamingCopy.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
@@ -21,6 +24,8 @@ struct BufferedLayerWriter::LayerFlush
 
 namespace {
 
+constexpr std::size_t kScratchAlignment = 4096;
+
 std::unique_ptr<ChunkCompressor>
 make_compressor(const ArraySpec& spec)
 {
@@ -31,15 +36,13 @@ make_compressor(const ArraySpec& spec)
 }
 
 /// Each worker compresses into its own scratch buffer, reused chunk after
-/// chunk, and writes from there: no per-layer output area is needed.
+/// chunk, and writes from there: no per-layer output area is needed. Its
+/// address is aligned (for direct I/O; a page whatever the file).
 uint8_t*
-compression_scratch(std::size_t bytes)
+compression_scratch(std::size_t bytes, std::size_t alignment)
 {
-    thread_local std::vector<uint8_t> scratch;
-    if (scratch.size() < bytes) {
-        scratch.resize(bytes);
-    }
-    return scratch.data();
+    thread_local AlignedBuffer scratch;
+    return scratch.ensure(bytes, std::max<std::size_t>(alignment, kScratchAlignment));
 }
 
 /// The scratch all workers together hold (see compression_scratch).
@@ -48,8 +51,12 @@ scratch_bytes(const ChunkCompressor* compressor,
               const ChunkLattice& lattice,
               std::size_t thread_count)
 {
-    return compressor ? thread_count * compressor->max_compressed_size(lattice.chunk_bytes())
-                      : 0;
+    // Rounded up: with direct I/O a chunk is padded to the alignment.
+    if (!compressor) {
+        return 0;
+    }
+    const uint64_t capacity = compressor->max_compressed_size(lattice.chunk_bytes());
+    return thread_count * std::size_t(align_up(capacity, kScratchAlignment));
 }
 
 } // namespace
@@ -184,13 +191,18 @@ BufferedLayerWriter::compress_chunk(const std::shared_ptr<LayerFlush>& flush,
 {
     const std::size_t shard = lattice_.shard_of_slot(slot);
     errors_.capture([&] {
+        ShardFile& file = *flush->files[shard];
+        const std::size_t alignment = file.alignment();
         const std::size_t capacity = compressor_->max_compressed_size(lattice_.chunk_bytes());
-        uint8_t* output = compression_scratch(capacity);
+        uint8_t* output = compression_scratch(align_up(capacity, alignment), alignment);
         const std::size_t size = compressor_->compress(
           flush->buffer->chunk(slot), lattice_.chunk_bytes(), output, capacity);
-        ShardFile& file = *flush->files[shard];
+        // With direct I/O, the chunk's room is padded: zeros up to its end
+        // make the write aligned end to end.
+        const std::size_t room = std::size_t(file.padded(size));
+        std::memset(output + size, 0, room - size);
         const ShardChunk chunk{ lattice_.index_in_shard(flush->layer, slot), size };
-        const ByteSpan bytes{ output, size };
+        const ByteSpan bytes{ output, room };
         file.write(file.reserve(std::span(&chunk, 1)), std::span(&bytes, 1));
     });
     if (flush->chunks_pending[shard].fetch_sub(1) == 1) {
@@ -206,10 +218,26 @@ BufferedLayerWriter::write_shard(const std::shared_ptr<LayerFlush>& flush,
         // Uncompressed: the shard's chunks are contiguous in the layer
         // buffer and go to disk in one write.
         const auto chunks = lattice_.layer_chunks(flush->layer, shard);
-        const ByteSpan bytes{ flush->buffer->chunk(lattice_.shards()[shard].first_slot),
-                              chunks.size() * lattice_.chunk_bytes() };
+        const uint8_t* first = flush->buffer->chunk(lattice_.shards()[shard].first_slot);
+        const uint64_t chunk_bytes = lattice_.chunk_bytes();
         ShardFile& file = *flush->files[shard];
-        file.write(file.reserve(chunks), std::span(&bytes, 1));
+        const uint64_t start = file.reserve(chunks);
+        const uint64_t room = file.padded(chunk_bytes);
+        if (room == chunk_bytes) {
+            const ByteSpan bytes{ first, chunks.size() * chunk_bytes };
+            file.write(start, std::span(&bytes, 1));
+            return;
+        }
+        // Direct I/O with chunks that are not a whole number of blocks:
+        // each chunk's room is padded with zeros (one write all the same).
+        std::vector<ByteSpan> pieces;
+        pieces.reserve(2 * chunks.size());
+        const std::size_t padding = std::size_t(room - chunk_bytes);
+        for (std::size_t i = 0; i < chunks.size(); ++i) {
+            pieces.push_back({ first + i * chunk_bytes, std::size_t(chunk_bytes) });
+            pieces.push_back({ zero_bytes(padding), padding });
+        }
+        file.write(start, pieces);
     });
     shard_written(flush, shard);
 }

@@ -1,5 +1,6 @@
 #include "array/DirectLayerWriter.hpp"
 
+#include "util/DirectIo.hpp"
 #include "util/Logger.hpp"
 
 #include <algorithm>
@@ -29,12 +30,15 @@ DirectLayerWriter::DirectLayerWriter(const ArraySpec& spec,
   , layer_written_(std::move(layer_written))
   , shards_(lattice, store, spec.key, spec.version)
   , slot_offsets_(lattice.slot_count())
+  , alignments_(lattice.shards().size(), 1)
 {
     // Whole tile rows, up to 256 KiB: stays in the CPU's cache.
     const std::size_t tile_row = lattice_.tile_width() * lattice_.bytes_per_pixel();
-    const std::size_t rows = std::clamp<std::size_t>(
+    staging_rows_ = std::clamp<std::size_t>(
       (256 * 1024) / tile_row, 1, std::size_t(lattice_.tile_height()));
-    staging_.resize(rows * tile_row);
+    // Page-aligned, with room to start a write's bytes at their offset's
+    // place within an aligned block (see write_tiles).
+    staging_.ensure(staging_rows_ * tile_row + kMaxDirectIoAlignment, kMaxDirectIoAlignment);
 }
 
 void
@@ -58,14 +62,14 @@ DirectLayerWriter::open_layer(uint64_t layer)
 {
     // Reserve the layer's chunks in each shard up front: each chunk's
     // place in its file is then known for every frame of the layer.
+    // (With direct I/O each chunk's room is padded to the alignment.)
     const auto& files = shards_.for_layer(layer);
     for (std::size_t shard = 0; shard < files.size(); ++shard) {
         const auto chunks = lattice_.layer_chunks(layer, shard);
-        const uint64_t start = files[shard]->reserve(chunks);
         const std::size_t first_slot = lattice_.shards()[shard].first_slot;
-        for (std::size_t i = 0; i < chunks.size(); ++i) {
-            slot_offsets_[first_slot + i] = start + i * lattice_.chunk_bytes();
-        }
+        files[shard]->reserve(chunks,
+                              std::span(slot_offsets_).subspan(first_slot, chunks.size()));
+        alignments_[shard] = std::min(files[shard]->alignment(), kMaxDirectIoAlignment);
     }
     layer_open_ = true;
     preallocate_next_row(layer);
@@ -84,14 +88,12 @@ DirectLayerWriter::preallocate_next_row(uint64_t layer)
     }
     std::vector<std::pair<std::shared_ptr<ShardFile>, uint64_t>> targets;
     for (std::size_t shard = 0; shard < next.size(); ++shard) {
-        const uint64_t bytes =
-          lattice_.shards()[shard].index_in_shard.size() * lattice_.chunk_bytes();
-        targets.emplace_back(next[shard], bytes);
+        targets.emplace_back(next[shard], lattice_.shards()[shard].index_in_shard.size());
     }
-    pool_.submit([targets = std::move(targets)] {
-        for (const auto& [file, bytes] : targets) {
+    pool_.submit([targets = std::move(targets), chunk_bytes = lattice_.chunk_bytes()] {
+        for (const auto& [file, chunks] : targets) {
             try {
-                file->preallocate(0, bytes);
+                file->preallocate(chunks, chunk_bytes);
             } catch (const std::exception& error) {
                 log_debug("preallocation failed: ", error.what());
             }
@@ -109,7 +111,7 @@ DirectLayerWriter::write_tiles(const uint8_t* frame, uint64_t frame_number)
     const std::size_t frame_row = lattice_.frame_width() * pixel;
     const uint64_t tile_height = lattice_.tile_height();
     const uint64_t height = lattice_.frame_height();
-    const uint64_t rows_per_write = staging_.size() / tile_row;
+    const uint64_t rows_per_write = staging_rows_;
     const auto& files = shards_.for_layer(location.layer);
 
     // A tile's rows are contiguous in its chunk. They are gathered into a
@@ -117,25 +119,35 @@ DirectLayerWriter::write_tiles(const uint8_t* frame, uint64_t frame_number)
     // write: the kernel copies a contiguous buffer ~40% faster than many
     // row-sized pieces. A tile cut by the frame's right edge is padded with
     // zeros (rows below the bottom edge are not written: they read as zeros).
+    //
+    // With direct I/O (alignment > 1) the bytes are staged as far from an
+    // aligned address as their offset is from an aligned offset: the
+    // write's aligned middle then goes to the device from the staging
+    // buffer as it is, and only a tile write's unaligned ends (none when
+    // tiles are whole blocks) are buffered.
     for (std::size_t i = 0; i < lattice_.chunks_down() * across; ++i) {
         const std::size_t slot = lattice_.slot_of(location.first_chunk + i);
         const uint64_t top = (i / across) * tile_height;
         const std::size_t left = (i % across) * tile_row;
         const uint64_t row_count = std::min(tile_height, height - top);
         const std::size_t width = std::min(tile_row, frame_row - left);
-        ShardFile& file = *files[lattice_.shard_of_slot(slot)];
+        const std::size_t shard = lattice_.shard_of_slot(slot);
+        ShardFile& file = *files[shard];
+        const std::size_t alignment = alignments_[shard];
         for (uint64_t first = 0; first < row_count; first += rows_per_write) {
             const uint64_t rows = std::min(rows_per_write, row_count - first);
+            const uint64_t offset =
+              slot_offsets_[slot] + location.offset_in_chunk + first * tile_row;
+            uint8_t* staged = staging_.data() + (alignment > 1 ? offset % alignment : 0);
             for (uint64_t r = 0; r < rows; ++r) {
-                uint8_t* target = staging_.data() + r * tile_row;
+                uint8_t* target = staged + r * tile_row;
                 std::memcpy(target, frame + (top + first + r) * frame_row + left, width);
                 if (width < tile_row) {
                     std::memset(target + width, 0, tile_row - width);
                 }
             }
-            const ByteSpan bytes{ staging_.data(), std::size_t(rows) * tile_row };
-            file.write(slot_offsets_[slot] + location.offset_in_chunk + first * tile_row,
-                       std::span(&bytes, 1));
+            const ByteSpan bytes{ staged, std::size_t(rows) * tile_row };
+            file.write(offset, std::span(&bytes, 1));
         }
     }
 }

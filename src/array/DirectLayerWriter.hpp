@@ -4,6 +4,7 @@
 #include "array/LayerWriter.hpp"
 #include "array/ShardFiles.hpp"
 #include "spec/ArraySpec.hpp"
+#include "util/AlignedBuffer.hpp"
 #include "util/FirstError.hpp"
 #include "util/ThreadPool.hpp"
 
@@ -17,7 +18,9 @@ namespace zarr {
 /// files: one contiguous write per chunk tile, through a small staging
 /// buffer. No layer buffer, so memory stays at about one frame. Ranges never
 /// written (ragged edges, missing or all-zero frames) are file holes and
-/// read as zeros.
+/// read as zeros. With direct I/O, a chunk's room in its shard is padded to
+/// the alignment, and tile writes are staged so that their aligned part
+/// goes to the device as it is.
 class DirectLayerWriter final : public LayerWriter
 {
   public:
@@ -51,7 +54,9 @@ class DirectLayerWriter final : public LayerWriter
 
     bool layer_open_ = false;
     std::vector<uint64_t> slot_offsets_; // each chunk's place in its shard
-    std::vector<uint8_t> staging_;       // gathers a tile's rows for one write
+    std::vector<std::size_t> alignments_; // per shard of the open layer: 1 = buffered
+    AlignedBuffer staging_;              // gathers a tile's rows for one write
+    std::size_t staging_rows_ = 1;       // tile rows it takes
 };
 
 } // namespace zarr

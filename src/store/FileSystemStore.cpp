@@ -1,6 +1,7 @@
 #include "store/FileSystemStore.hpp"
 
 #include "store/FileSink.hpp"
+#include "util/DirectIo.hpp"
 #include "util/ZarrError.hpp"
 
 #include <atomic>
@@ -16,7 +17,13 @@ namespace fs = std::filesystem;
 namespace zarr {
 
 FileSystemStore::FileSystemStore(fs::path root)
+  : FileSystemStore(std::move(root), resolve_direct_io())
+{
+}
+
+FileSystemStore::FileSystemStore(fs::path root, bool direct_io)
   : root_(std::move(root))
+  , direct_io_(std::make_shared<DirectIoPolicy>(root_.string(), direct_io))
 {
 }
 
@@ -51,6 +58,12 @@ FileSystemStore::open_sink(const std::string& key)
 {
     const fs::path path = path_of(key);
     make_parent_directories(path);
+    std::size_t alignment = 1;
+    const int direct_fd = direct_io_->open(path.string(), alignment);
+    if (direct_fd >= 0) {
+        return std::make_unique<FileSink>(
+          path.string(), root_.string(), direct_fd, alignment, direct_io_);
+    }
     return std::make_unique<FileSink>(path.string(), root_.string());
 }
 
@@ -66,7 +79,7 @@ FileSystemStore::write_object(const std::string& key, std::string_view content)
     temporary += ".tmp-" + std::to_string(::getpid()) + "-" +
                  std::to_string(counter.fetch_add(1));
     {
-        FileSink sink(temporary.string(), root_.string());
+        FileSink sink(temporary.string(), root_.string()); // always buffered
         const ByteSpan piece{ reinterpret_cast<const uint8_t*>(content.data()),
                               content.size() };
         sink.write(0, std::span(&piece, 1));

@@ -2,6 +2,7 @@
 
 #include "store/ByteSpan.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -27,6 +28,11 @@ class Sink
 
     /// Abandons the object: nothing of it remains in the store.
     virtual void discard() = 0;
+
+    /// Writes go straight to storage (direct I/O, bypassing the page cache)
+    /// when their offset, length and memory are multiples of this; other
+    /// writes work too, their unaligned bytes buffered. 1: no such limits.
+    virtual std::size_t alignment() const { return 1; }
 };
 
 } // namespace zarr
