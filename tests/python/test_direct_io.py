@@ -156,7 +156,12 @@ def test_direct_streams_read_back_like_buffered_ones(disk, monkeypatch, case):
     # be writing one.
     if version == "v3" and spec.codec == NONE and case != "v3-small-tiles":
         assert seen_direct, "no shard file open between appends"
-    assert all(seen_direct.values()), f"data files not all O_DIRECT: {seen_direct}"
+        assert all(seen_direct.values()), f"data files not all O_DIRECT: {seen_direct}"
+    else:
+        # A worker's file may be caught at the moment only its buffered
+        # descriptor (for an unaligned tail) is open: some, not all.
+        assert not seen_direct or any(seen_direct.values()), (
+            f"no data file O_DIRECT: {seen_direct}")
     assert not any(seen_buffered.values()), f"O_DIRECT without the variable: {seen_buffered}"
 
     verify_array(direct, spec, version, data)  # zarr-python, TensorStore, raw chunks
