@@ -26,15 +26,11 @@ class ArrayWriter
     ArrayWriter(ArraySpec spec, Store& store, ThreadPool& pool, FirstError& errors);
 
     const ArraySpec& spec() const { return spec_; }
-    const ChunkLattice& lattice() const { return lattice_; }
 
     /// Writes frame `frame_number` (C order over all dimensions but the
     /// last two). A layer's frames may come in any order, but all of them
     /// before any frame of the next layer. NULL `frame` means zeros.
     void write_frame(const uint8_t* frame, uint64_t frame_number);
-
-    /// Frames written so far.
-    uint64_t frames_written() const { return frames_written_; }
 
     /// Hands the open, partial layer to storage (its missing frames read as
     /// zeros).

@@ -38,8 +38,6 @@ class Pyramid
     /// After the pool is idle: completes every level's shards and metadata.
     void finish();
 
-    std::size_t level_count() const { return levels_.size(); }
-    const ArrayWriter& level(std::size_t index) const { return *levels_[index]; }
     ArrayWriter& level(std::size_t index) { return *levels_[index]; }
 
     std::size_t memory_in_use() const;

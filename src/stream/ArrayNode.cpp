@@ -63,9 +63,18 @@ ArrayNode::ArrayNode(const ArrayNodeSpec& spec,
                      Store& store,
                      ThreadPool& pool,
                      FirstError& errors)
+  : ArrayNode(spec, ChunkLattice(spec.stored), store, pool, errors)
+{
+}
+
+ArrayNode::ArrayNode(const ArrayNodeSpec& spec,
+                     const ChunkLattice& lattice,
+                     Store& store,
+                     ThreadPool& pool,
+                     FirstError& errors)
   : spec_(spec)
-  , frame_bytes_(ChunkLattice(spec_.stored).frame_bytes())
-  , total_frames_(ChunkLattice(spec_.stored).total_frames())
+  , frame_bytes_(lattice.frame_bytes())
+  , total_frames_(lattice.total_frames())
   , order_(acquired_dimensions(spec_), spec_.storage_order)
   , frames_(frame_bytes_)
 {
@@ -173,9 +182,7 @@ std::size_t
 ArrayNode::estimate_memory(const ArrayNodeSpec& spec, std::size_t thread_count)
 {
     const ChunkLattice lattice(spec.stored);
-    const bool transposes =
-      !spec.storage_order.empty() &&
-      spec.storage_order[spec.storage_order.size() - 1] + 2 == spec.storage_order.size();
+    const bool transposes = StorageOrder::transposes(spec.storage_order);
     return lattice.frame_bytes() * (transposes ? 2 : 1) +
            Pyramid::estimate_memory(plan_levels(spec), spec.downsampling, thread_count);
 }

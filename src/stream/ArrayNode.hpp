@@ -53,6 +53,13 @@ class ArrayNode
     static std::size_t estimate_memory(const ArrayNodeSpec& spec, std::size_t thread_count);
 
   private:
+    /// `lattice`: level 0's geometry, built once for the frame sizes.
+    ArrayNode(const ArrayNodeSpec& spec,
+              const ChunkLattice& lattice,
+              Store& store,
+              ThreadPool& pool,
+              FirstError& errors);
+
     uint64_t bytes_remaining() const;
     void write_frame(const uint8_t* frame);
 

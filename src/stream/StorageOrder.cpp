@@ -40,7 +40,7 @@ StorageOrder::StorageOrder(const std::vector<DimensionSpec>& acquired,
     if (order_.empty()) {
         return;
     }
-    transposes_ = order_[rank - 2] == rank - 1;
+    transposes_ = transposes(order_);
     const std::size_t frame_dims = rank - 2;
     for (std::size_t i = 0; i < frame_dims; ++i) {
         acquired_sizes_.push_back(acquired[i].size);
@@ -52,6 +52,13 @@ StorageOrder::StorageOrder(const std::vector<DimensionSpec>& acquired,
         stored_strides_[order_[i]] = stride;
         stride *= acquired[order_[i]].size;
     }
+}
+
+bool
+StorageOrder::transposes(const std::vector<std::size_t>& order)
+{
+    const std::size_t rank = order.size();
+    return rank >= 2 && order[rank - 2] == rank - 1;
 }
 
 uint64_t

@@ -20,8 +20,9 @@ class StorageOrder
     /// acquisition index of stored dimension i (empty = acquisition order).
     StorageOrder(const std::vector<DimensionSpec>& acquired, std::vector<std::size_t> order);
 
-    /// Whether frames are stored as they come (numbers and pixels).
-    bool is_identity() const { return order_.empty(); }
+    /// Whether `order` (as the constructor takes it) swaps Y and X.
+    static bool transposes(const std::vector<std::size_t>& order);
+
     bool transposes_frames() const { return transposes_; }
 
     /// The stored number of the `acquired`-th frame.
