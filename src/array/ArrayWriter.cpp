@@ -4,6 +4,8 @@
 #include "array/DirectLayerWriter.hpp"
 #include "spec/NodeKey.hpp"
 
+#include <algorithm>
+
 namespace zarr {
 
 ArrayWriter::ArrayWriter(ArraySpec spec,
@@ -17,7 +19,7 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
 {
     write_metadata(0);
     // Last: the writer may hand jobs holding `this` to the pool.
-    auto layer_written = [this](uint64_t layer) { publish_rows(layer); };
+    auto layer_written = [this](uint64_t layer, bool ok) { on_layer_written(layer, ok); };
     if (DirectLayerWriter::suits(spec_, lattice_)) {
         writer_ = std::make_unique<DirectLayerWriter>(
           spec_, lattice_, store_, pool, errors_, layer_written);
@@ -67,27 +69,58 @@ ArrayWriter::end_layer()
 }
 
 void
-ArrayWriter::publish_rows(uint64_t layer)
+ArrayWriter::on_layer_written(uint64_t layer, bool ok)
 {
-    // Publish the new extent, so a reader (or a crash) sees every complete
-    // layer. The final shape is written by finish().
-    uint64_t rows = (layer + 1) * spec_.dimensions.front().chunk;
+    // Rows are claimed in order, each layer once it is entirely in storage:
+    // a layer written before an earlier one waits for it, and a layer that
+    // failed is never claimed, nor any after it.
+    std::lock_guard lock(metadata_mutex_);
+    if (!ok) {
+        failed_ = true;
+        return;
+    }
+    layers_done_.insert(layer);
+    const uint64_t before = layers_claimed_;
+    while (layers_done_.erase(layers_claimed_) > 0) {
+        ++layers_claimed_;
+    }
+    if (layers_claimed_ > before) {
+        rows_claimed_ = claimable_rows(layers_claimed_);
+        write_metadata(rows_claimed_);
+    }
+}
+
+uint64_t
+ArrayWriter::claimable_rows(uint64_t layers) const
+{
+    // The final shape is written by finish().
+    uint64_t rows = layers * spec_.dimensions.front().chunk;
     if (lattice_.total_frames() > 0) {
         rows = std::min(rows, uint64_t(spec_.dimensions.front().size));
     }
-    std::lock_guard lock(metadata_mutex_);
-    if (rows > rows_on_disk_) {
-        rows_on_disk_ = rows;
-        write_metadata(rows);
-    }
+    return std::min(rows, rows_appended_);
 }
 
 void
 ArrayWriter::flush()
 {
-    if (layer_open_) {
+    {
+        // The stream ends: a partial layer's missing frames are zeros in
+        // storage, but no row after the last appended one is claimed.
+        std::lock_guard lock(metadata_mutex_);
+        rows_appended_ = rows_written();
+    }
+    if (layer_open_ && !has_failed()) {
         end_layer();
     }
+    layer_open_ = false; // after a failure the open layer cannot be claimed
+}
+
+bool
+ArrayWriter::has_failed() const
+{
+    std::lock_guard lock(metadata_mutex_);
+    return failed_;
 }
 
 void
@@ -95,9 +128,11 @@ ArrayWriter::finish()
 {
     writer_->finish();
     errors_.capture([&] {
+        // Every layer is written (or failed): claim what was appended, up
+        // to the first layer not in storage.
         std::lock_guard lock(metadata_mutex_);
-        rows_on_disk_ = rows_written();
-        write_metadata(rows_on_disk_);
+        rows_claimed_ = std::min(rows_written(), claimable_rows(layers_claimed_));
+        write_metadata(rows_claimed_);
     });
 }
 
@@ -143,7 +178,7 @@ ArrayWriter::set_attributes(const ArrayMetadata::Json& attributes)
 {
     std::lock_guard lock(metadata_mutex_);
     attributes_ = attributes;
-    write_metadata(rows_on_disk_);
+    write_metadata(rows_claimed_);
 }
 
 ArrayMetadata::Json

@@ -10,6 +10,7 @@
 
 #include <memory>
 #include <mutex>
+#include <set>
 #include <vector>
 
 namespace zarr {
@@ -18,7 +19,9 @@ namespace zarr {
 /// they complete, hands each layer to its LayerWriter (direct or buffered,
 /// see LayerWriter.hpp), and keeps the array's metadata true: after each
 /// layer is in storage the metadata is rewritten with the rows written so
-/// far, so a reader (or a crash) sees every complete layer.
+/// far, so a reader (or a crash) sees every complete layer. It never claims
+/// a row that is not in storage: not a layer still being written, nor one
+/// whose write failed, nor any after that.
 class ArrayWriter
 {
   public:
@@ -51,7 +54,9 @@ class ArrayWriter
 
   private:
     void end_layer();
-    void publish_rows(uint64_t layer);
+    void on_layer_written(uint64_t layer, bool ok);
+    uint64_t claimable_rows(uint64_t layers) const;
+    bool has_failed() const;
     void write_metadata(uint64_t rows);
     std::vector<uint64_t> shape(uint64_t rows) const;
     uint64_t rows_written() const;
@@ -71,7 +76,11 @@ class ArrayWriter
     // Shared with the writer jobs.
     mutable std::mutex metadata_mutex_;
     ArrayMetadata::Json attributes_ = ArrayMetadata::Json::object();
-    uint64_t rows_on_disk_ = 0;
+    std::set<uint64_t> layers_done_; // written, after a layer still pending
+    uint64_t layers_claimed_ = 0;    // layers 0.. in storage
+    uint64_t rows_claimed_ = 0;      // what the metadata says
+    uint64_t rows_appended_ = UINT64_MAX; // known once the stream ends
+    bool failed_ = false;            // a layer's write failed
 
     // Last: its jobs use the members above.
     std::unique_ptr<LayerWriter> writer_;

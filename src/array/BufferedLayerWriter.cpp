@@ -20,6 +20,7 @@ struct BufferedLayerWriter::LayerFlush
     ShardFiles::Row files;                                      // one per shard
     std::unique_ptr<std::atomic<std::size_t>[]> chunks_pending; // per shard
     std::atomic<std::size_t> shards_pending{ 0 };
+    std::atomic<bool> failed{ false }; // a write of this layer failed
 };
 
 namespace {
@@ -190,7 +191,7 @@ BufferedLayerWriter::compress_chunk(const std::shared_ptr<LayerFlush>& flush,
                                     std::size_t slot)
 {
     const std::size_t shard = lattice_.shard_of_slot(slot);
-    errors_.capture([&] {
+    const bool written = errors_.capture([&] {
         ShardFile& file = *flush->files[shard];
         const std::size_t alignment = file.alignment();
         const std::size_t capacity = compressor_->max_compressed_size(lattice_.chunk_bytes());
@@ -205,6 +206,9 @@ BufferedLayerWriter::compress_chunk(const std::shared_ptr<LayerFlush>& flush,
         const ByteSpan bytes{ output, room };
         file.write(file.reserve(std::span(&chunk, 1)), std::span(&bytes, 1));
     });
+    if (!written) {
+        flush->failed = true;
+    }
     if (flush->chunks_pending[shard].fetch_sub(1) == 1) {
         shard_written(flush, shard);
     }
@@ -214,7 +218,7 @@ void
 BufferedLayerWriter::write_shard(const std::shared_ptr<LayerFlush>& flush,
                                  std::size_t shard)
 {
-    errors_.capture([&] {
+    const bool written = errors_.capture([&] {
         // Uncompressed: the shard's chunks are contiguous in the layer
         // buffer and go to disk in one write.
         const auto chunks = lattice_.layer_chunks(flush->layer, shard);
@@ -239,6 +243,9 @@ BufferedLayerWriter::write_shard(const std::shared_ptr<LayerFlush>& flush,
         }
         file.write(start, pieces);
     });
+    if (!written) {
+        flush->failed = true;
+    }
     shard_written(flush, shard);
 }
 
@@ -246,10 +253,16 @@ void
 BufferedLayerWriter::shard_written(const std::shared_ptr<LayerFlush>& flush,
                                    std::size_t shard)
 {
-    errors_.capture([&] { flush->files[shard]->layer_written(); });
+    // A failure in another shard of the layer may come later: this shard
+    // commits the layer (harmless: the array claims none of its rows).
+    const uint64_t layer_in_shard = flush->layer % lattice_.layers_per_shard();
+    if (!errors_.capture(
+          [&] { flush->files[shard]->layer_written(layer_in_shard, !flush->failed); })) {
+        flush->failed = true;
+    }
     if (flush->shards_pending.fetch_sub(1) == 1) {
         buffers_.release(flush->buffer);
-        errors_.capture([&] { layer_written_(flush->layer); });
+        errors_.capture([&] { layer_written_(flush->layer, !flush->failed); });
     }
 }
 

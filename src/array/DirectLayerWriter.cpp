@@ -52,6 +52,7 @@ DirectLayerWriter::write_frame(const uint8_t* frame, uint64_t frame_number)
             write_tiles(frame, frame_number);
         }
     } catch (const ZarrError& error) {
+        layer_failed_ = true; // the layer is never claimed
         errors_.record(error); // so that close() reports it too
         throw;
     }
@@ -72,6 +73,7 @@ DirectLayerWriter::open_layer(uint64_t layer)
         alignments_[shard] = std::min(files[shard]->alignment(), kMaxDirectIoAlignment);
     }
     layer_open_ = true;
+    layer_failed_ = false;
     preallocate_next_row(layer);
 }
 
@@ -156,18 +158,23 @@ void
 DirectLayerWriter::end_layer(uint64_t layer, std::span<const uint64_t>)
 {
     // Missing frames were never written: their ranges read as zeros.
-    if (!layer_open_) {
-        open_layer(layer); // a layer of zeros still gets its chunks
+    try {
+        if (!layer_open_) {
+            open_layer(layer); // a layer of zeros still gets its chunks
+        }
+    } catch (const ZarrError& error) {
+        layer_failed_ = true;
+        errors_.record(error);
     }
     layer_open_ = false;
-    try {
-        for (const auto& file : shards_.for_layer(layer)) {
-            file->layer_written();
+    const uint64_t layer_in_shard = layer % lattice_.layers_per_shard();
+    for (const auto& file : shards_.for_layer(layer)) {
+        if (!errors_.capture([&] { file->layer_written(layer_in_shard, !layer_failed_); })) {
+            layer_failed_ = true;
         }
-        layer_written_(layer);
-    } catch (const ZarrError& error) {
-        errors_.record(error);
-        throw;
+    }
+    if (!errors_.capture([&] { layer_written_(layer, !layer_failed_); }) || layer_failed_) {
+        errors_.rethrow(); // the caller learns of it now
     }
 }
 

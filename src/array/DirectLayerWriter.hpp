@@ -53,6 +53,7 @@ class DirectLayerWriter final : public LayerWriter
     ShardFiles shards_;
 
     bool layer_open_ = false;
+    bool layer_failed_ = false; // a write of the open layer failed
     std::vector<uint64_t> slot_offsets_; // each chunk's place in its shard
     std::vector<std::size_t> alignments_; // per shard of the open layer: 1 = buffered
     AlignedBuffer staging_;              // gathers a tile's rows for one write

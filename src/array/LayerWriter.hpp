@@ -17,9 +17,10 @@ namespace zarr {
 class LayerWriter
 {
   public:
-    /// Called once each layer is entirely in storage, possibly from a
-    /// worker thread.
-    using LayerWritten = std::function<void(uint64_t layer)>;
+    /// Called once for each layer, possibly from a worker thread: `ok` when
+    /// it is entirely in storage (every shard's index covering it), false
+    /// when one of its writes failed. Layers may be reported out of order.
+    using LayerWritten = std::function<void(uint64_t layer, bool ok)>;
 
     virtual ~LayerWriter() = default;
 

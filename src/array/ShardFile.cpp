@@ -3,20 +3,54 @@
 #include "util/AlignedBuffer.hpp"
 #include "util/ZarrError.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace zarr {
+namespace {
+
+/// Where an index of `length` bytes that must start at `offset` or later
+/// goes: within one page if it fits in one, so that writing it (and making
+/// it the file's end) is one step of the kernel's page-by-page copy, which
+/// neither a reader nor a signal can see half done.
+uint64_t
+index_position(uint64_t offset, uint64_t length)
+{
+    constexpr uint64_t kPage = 4096;
+    if (length <= kPage && offset % kPage + length <= kPage) {
+        return offset;
+    }
+    return align_up(offset, kPage);
+}
+
+/// The most bytes of room left for the chunks of the next layers in the
+/// hole before an index copy (see reserve()).
+constexpr uint64_t kMaxHole = 64 << 20;
+
+} // namespace
 
 ShardFile::ShardFile(Store& store,
                      std::string key,
                      std::size_t index_length,
+                     uint64_t layers,
                      uint64_t expected_layers)
   : store_(store)
   , key_(std::move(key))
   , expected_layers_(expected_layers)
+  , layer_done_(std::size_t(expected_layers), false)
 {
     if (index_length > 0) {
         index_.emplace(index_length);
+        chunks_per_layer_ = index_length / std::max<uint64_t>(layers, 1);
+    }
+}
+
+ShardFile::~ShardFile()
+{
+    try {
+        finish();
+    } catch (...) {
+        // A destructor cannot report: the stream has failed already.
     }
 }
 
@@ -48,6 +82,37 @@ ShardFile::padded(uint64_t nbytes) const
     return alignment_ > 1 && nbytes >= alignment_ ? align_up(nbytes, alignment_) : nbytes;
 }
 
+ShardFile::Rooms
+ShardFile::lay_out(std::span<const ShardChunk> chunks,
+                   std::span<uint64_t> offsets,
+                   bool record)
+{
+    uint64_t start = end_;
+    uint64_t end = end_;
+    for (std::size_t i = 0; i < chunks.size(); ++i) {
+        const auto& chunk = chunks[i];
+        if (alignment_ > 1 && chunk.nbytes >= alignment_) {
+            end = align_up(end, alignment_); // see padded()
+        }
+        if (i == 0) {
+            start = end;
+        }
+        if (record && index_) {
+            index_->set(chunk.index_in_shard, end, chunk.nbytes);
+        }
+        if (record && i < offsets.size()) {
+            offsets[i] = end;
+        }
+        end += padded(chunk.nbytes);
+    }
+    if (record) {
+        end_ = end;
+        reserved_bytes_ += end - start;
+        reserved_chunks_ += chunks.size();
+    }
+    return { start, end };
+}
+
 uint64_t
 ShardFile::reserve(std::span<const ShardChunk> chunks, std::span<uint64_t> offsets)
 {
@@ -56,24 +121,46 @@ ShardFile::reserve(std::span<const ShardChunk> chunks, std::span<uint64_t> offse
         fail(ZarrStatusCode_InternalError, "'", key_, "' is already complete");
     }
     open_locked();
-    uint64_t start = end_;
-    for (std::size_t i = 0; i < chunks.size(); ++i) {
-        const auto& chunk = chunks[i];
-        if (alignment_ > 1 && chunk.nbytes >= alignment_) {
-            end_ = align_up(end_, alignment_); // see padded()
+    if (tail_ && lay_out(chunks, offsets, false).end > hole_end_) {
+        // No room left in the hole below the file's index: the rooms go
+        // after it, and a copy of it after them (written before returning,
+        // since the writes into the rooms come after). A whole layer's
+        // rooms are known exactly; a chunk at a time, the hole is made as
+        // large as a layer has taken so far, for the rest of its chunks.
+        end_ = *tail_ + tail_bytes_.size();
+        const uint64_t rooms_end = lay_out(chunks, offsets, false).end;
+        uint64_t hole = 0;
+        if (chunks.size() < chunks_per_layer_ && reserved_chunks_ > 0) {
+            hole = std::min(reserved_bytes_ / reserved_chunks_ * chunks_per_layer_, kMaxHole);
         }
-        if (i == 0) {
-            start = end_;
-        }
-        if (index_) {
-            index_->set(chunk.index_in_shard, end_, chunk.nbytes);
-        }
-        if (i < offsets.size()) {
-            offsets[i] = end_;
-        }
-        end_ += padded(chunk.nbytes);
+        append_index_locked(tail_bytes_, rooms_end + hole);
+        hole_end_ = *tail_;
     }
-    return start;
+    return lay_out(chunks, offsets, true).start;
+}
+
+void
+ShardFile::append_index_locked(std::vector<uint8_t> bytes, uint64_t at_least)
+{
+    // Written past the file's end, so that the file grows by an index and
+    // no byte a reader may have seen as its end ever changes.
+    const uint64_t position = index_position(at_least, bytes.size());
+    const ByteSpan piece{ bytes.data(), bytes.size() };
+    try {
+        sink_->write(position, std::span(&piece, 1));
+    } catch (...) {
+        // Part of it may have been written: the file would end with a torn
+        // index. Cut it back to the last good one.
+        const uint64_t size = tail_ ? *tail_ + tail_bytes_.size() : end_;
+        try {
+            sink_->truncate(size);
+        } catch (...) {
+            first_failed_ = layers_committed_; // no index can be trusted after
+        }
+        throw;
+    }
+    tail_ = position;
+    tail_bytes_ = std::move(bytes);
 }
 
 void
@@ -89,11 +176,54 @@ ShardFile::write(uint64_t offset, std::span<const ByteSpan> pieces)
 }
 
 void
-ShardFile::layer_written()
+ShardFile::layer_written(uint64_t layer, bool ok)
 {
     std::lock_guard lock(mutex_);
-    if (++layers_written_ == expected_layers_ && !finished_ && sink_) {
-        write_index_and_close();
+    if (finished_ || !sink_ || layer >= layer_done_.size()) {
+        return;
+    }
+    if (!ok) {
+        // Layers before it may still come (several are written at once).
+        first_failed_ = std::min(first_failed_, layer);
+        return;
+    }
+    layer_done_[layer] = true;
+    const uint64_t before = layers_committed_;
+    while (layers_committed_ < std::min(expected_layers_, first_failed_) &&
+           layer_done_[layers_committed_]) {
+        ++layers_committed_;
+    }
+    if (layers_committed_ == before) {
+        return; // an earlier layer is still being written
+    }
+    try {
+        if (index_) {
+            commit_locked();
+        }
+    } catch (...) {
+        layers_committed_ = before; // the index on disk is the old one
+        first_failed_ = std::min(first_failed_, before);
+        throw;
+    }
+    if (layers_committed_ == expected_layers_) {
+        close_locked();
+    }
+}
+
+void
+ShardFile::commit_locked()
+{
+    // The index of the committed layers ends the file: after every room
+    // reserved so far the first time, after the current index since. The
+    // first starts on an aligned offset (every room before it is padded):
+    // with direct I/O the sink writes its whole blocks directly and the
+    // rest, if any, buffered.
+    const bool first = !tail_;
+    const uint64_t after = first ? end_ : *tail_ + tail_bytes_.size();
+    append_index_locked(index_->encode(layers_committed_ * chunks_per_layer_),
+                        std::max(after, end_));
+    if (first) {
+        hole_end_ = *tail_; // no hole yet: the next rooms go after it
     }
 }
 
@@ -116,28 +246,24 @@ ShardFile::finish()
     if (finished_ || !sink_) {
         return;
     }
-    if (end_ == 0) { // opened ahead for chunks that never came
+    if (end_ == 0 || layers_committed_ == 0) {
+        // Opened ahead for chunks that never came, or none of its layers
+        // was written whole: nothing of it can be claimed.
         finished_ = true;
         sink_->discard();
         sink_.reset();
         return;
     }
-    write_index_and_close();
+    // Its committed layers' index ends the file already (a failed write
+    // may have left chunks that nothing references).
+    close_locked();
 }
 
 void
-ShardFile::write_index_and_close()
+ShardFile::close_locked()
 {
     finished_ = true;
     auto sink = std::move(sink_);
-    if (index_) {
-        // The index starts on an aligned offset (every room before it is
-        // padded) and ends the file: with direct I/O the sink writes its
-        // whole blocks directly and the rest, if any, buffered.
-        const std::vector<uint8_t> bytes = index_->encode();
-        const ByteSpan piece{ bytes.data(), bytes.size() };
-        sink->write(end_, std::span(&piece, 1));
-    }
     sink->close();
 }
 

@@ -68,6 +68,7 @@ ShardFiles::make_row(uint64_t row) const
           store_,
           chunk_key(array_key_, version_, coordinates),
           sharded ? lattice_.chunks_per_shard() : 0,
+          layers_per_shard,
           expected_layers));
     }
     return files;

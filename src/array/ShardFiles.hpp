@@ -36,8 +36,9 @@ class ShardFiles
     /// the current row or lies past the end of a bounded array.
     const Row& make_next_row(uint64_t layer);
 
-    /// Completes every file still held (partial shards get their index;
-    /// files made ahead and never written are removed).
+    /// Completes every file still held (partial shards keep the index of
+    /// their committed layers; files made ahead and never written, or with
+    /// no layer written whole, are removed).
     void finish(FirstError& errors);
 
   private:

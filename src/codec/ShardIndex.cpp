@@ -2,6 +2,7 @@
 
 #include "codec/Crc32c.hpp"
 
+#include <algorithm>
 
 namespace zarr {
 namespace {
@@ -29,11 +30,12 @@ ShardIndex::set(std::size_t chunk, uint64_t offset, uint64_t nbytes)
 }
 
 std::vector<uint8_t>
-ShardIndex::encode() const
+ShardIndex::encode(std::size_t first_missing) const
 {
     std::vector<uint8_t> bytes(encoded_size(chunk_count()));
+    const std::size_t known = 2 * std::min(first_missing, chunk_count());
     for (std::size_t i = 0; i < entries_.size(); ++i) {
-        store_le64(bytes.data() + 8 * i, entries_[i]);
+        store_le64(bytes.data() + 8 * i, i < known ? entries_[i] : kMissing);
     }
     const std::size_t body = 8 * entries_.size();
     const uint32_t crc = crc32c(bytes.data(), body);

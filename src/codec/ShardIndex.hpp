@@ -22,7 +22,12 @@ class ShardIndex
     std::size_t chunk_count() const { return entries_.size() / 2; }
 
     /// 16 * chunk_count + 4 bytes, ready to write after the chunks.
-    std::vector<uint8_t> encode() const;
+    std::vector<uint8_t> encode() const { return encode(chunk_count()); }
+
+    /// The same, with every chunk from `first_missing` on marked missing:
+    /// the index of a shard of which only the first chunks (in index order)
+    /// are known to be written.
+    std::vector<uint8_t> encode(std::size_t first_missing) const;
 
     static std::size_t encoded_size(std::size_t chunk_count)
     {

@@ -139,6 +139,26 @@ FileSink::preallocate(uint64_t offset, uint64_t length)
 }
 
 void
+FileSink::truncate(uint64_t size)
+{
+    if (fd_ < 0) {
+        fail(ZarrStatusCode_InternalError, "truncate of closed file '", path_, "'");
+    }
+    // ftruncate changes the size in one step (under the inode's lock).
+    if (::ftruncate(fd_, off_t(size)) != 0) {
+        fail(ZarrStatusCode_IOError,
+             "cannot truncate '",
+             path_,
+             "' to ",
+             size,
+             " bytes: ",
+             std::strerror(errno));
+    }
+    // Writes still running are below `size` (the caller's contract).
+    end_ = size;
+}
+
+void
 FileSink::write(uint64_t offset, std::span<const ByteSpan> pieces)
 {
     if (fd_ < 0) {

@@ -45,6 +45,7 @@ class FileSink final : public Sink
 
     void write(uint64_t offset, std::span<const ByteSpan> pieces) override;
     void preallocate(uint64_t offset, uint64_t length) override;
+    void truncate(uint64_t size) override;
     void close() override;
     void discard() override;
     std::size_t alignment() const override;

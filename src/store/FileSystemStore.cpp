@@ -78,12 +78,15 @@ FileSystemStore::write_object(const std::string& key, std::string_view content)
     fs::path temporary = path;
     temporary += ".tmp-" + std::to_string(::getpid()) + "-" +
                  std::to_string(counter.fetch_add(1));
-    {
+    try {
         FileSink sink(temporary.string(), root_.string()); // always buffered
         const ByteSpan piece{ reinterpret_cast<const uint8_t*>(content.data()),
                               content.size() };
         sink.write(0, std::span(&piece, 1));
         sink.close();
+    } catch (...) {
+        ::unlink(temporary.c_str()); // the target keeps its old content
+        throw;
     }
     if (::rename(temporary.c_str(), path.c_str()) != 0) {
         const int error = errno;

@@ -23,6 +23,10 @@ class Sink
     /// size). Failures are ignored; the writes will report them.
     virtual void preallocate(uint64_t offset, uint64_t length) = 0;
 
+    /// Cuts the object to `size` bytes (smaller than what was written), in
+    /// one step: a reader sees the old or the new end, never one between.
+    virtual void truncate(uint64_t size) = 0;
+
     /// Completes the object; the sink accepts no more writes.
     virtual void close() = 0;
 

@@ -20,12 +20,13 @@ class FirstError
     void rethrow() const;
 
     /// Runs `job`, recording any failure instead of letting it escape (a
-    /// worker's job must not throw).
+    /// worker's job must not throw). Returns whether `job` succeeded.
     template<typename Job>
-    void capture(Job&& job)
+    bool capture(Job&& job)
     {
         try {
             job();
+            return true;
         } catch (const ZarrError& error) {
             record(error);
         } catch (const std::bad_alloc&) {
@@ -33,6 +34,7 @@ class FirstError
         } catch (const std::exception& error) {
             record(ZarrError(ZarrStatusCode_InternalError, error.what()));
         }
+        return false;
     }
 
   private:
