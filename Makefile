@@ -15,7 +15,7 @@ NPROC := $(shell nproc 2>/dev/null || echo 2)
 export CMAKE_BUILD_PARALLEL_LEVEL ?= $(NPROC)
 
 # --- system packages (Debian) ------------------------------------------------
-APT_PACKAGES := libblosc-dev nlohmann-json3-dev libzstd-dev libisal-dev \
+APT_PACKAGES := libblosc-dev nlohmann-json3-dev libzstd-dev libisal-dev libyaml-dev \
 	libcurl4-openssl-dev libpugixml-dev pkg-config ninja-build cmake g++ \
 	python3 python3-venv python3-dev
 CMAKE_MIN_VERSION := 3.21

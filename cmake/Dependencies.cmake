@@ -12,7 +12,7 @@ function(aqz_find_library target header)
   find_library(${var}_LIBRARY NAMES ${ARGN})
   if(NOT ${var}_INCLUDE_DIR OR NOT ${var}_LIBRARY)
     message(FATAL_ERROR "acquire-zarr needs ${target} (header ${header}, library ${ARGN}); "
-      "on Debian: apt-get install libblosc-dev libzstd-dev libisal-dev")
+      "on Debian: apt-get install libblosc-dev libzstd-dev libisal-dev libyaml-dev")
   endif()
   add_library(${target} UNKNOWN IMPORTED GLOBAL)
   set_target_properties(${target} PROPERTIES
@@ -24,5 +24,7 @@ endfunction()
 aqz_find_library(aqz::blosc blosc.h blosc)
 aqz_find_library(aqz::zstd zstd.h zstd)
 aqz_find_library(aqz::isal isa-l/crc.h isal)
+# libyaml: settings documents (ZarrStreamSettings_load_from_* / _dump_to_*).
+aqz_find_library(aqz::yaml yaml.h yaml)
 
-set(AQZ_DEPENDENCIES aqz::blosc aqz::zstd aqz::isal nlohmann_json::nlohmann_json)
+set(AQZ_DEPENDENCIES aqz::blosc aqz::zstd aqz::isal aqz::yaml nlohmann_json::nlohmann_json)

@@ -71,7 +71,7 @@ install(EXPORT acquire-zarr-static-targets
 # Where the dependencies were found at build time: the package config uses
 # these only as hints, so the installed tree stays relocatable.
 set(AQZ_DEPENDENCY_HINTS "")
-foreach(dep aqz::blosc aqz::zstd aqz::isal)
+foreach(dep aqz::blosc aqz::zstd aqz::isal aqz::yaml)
   if(TARGET ${dep})
     get_target_property(_aqz_location ${dep} IMPORTED_LOCATION)
     get_target_property(_aqz_include ${dep} INTERFACE_INCLUDE_DIRECTORIES)
@@ -117,7 +117,7 @@ install(FILES
 set(AQZ_PC_REQUIRES_PRIVATE "")
 set(AQZ_PC_LIBS_PRIVATE "")
 find_package(PkgConfig QUIET)
-foreach(dep "blosc;blosc" "libzstd;zstd" "libisal;isal")
+foreach(dep "blosc;blosc" "libzstd;zstd" "libisal;isal" "yaml-0.1;yaml")
   list(GET dep 0 _aqz_module)
   list(GET dep 1 _aqz_lib)
   string(MAKE_C_IDENTIFIER "AQZ_PC_${_aqz_module}" _aqz_prefix)

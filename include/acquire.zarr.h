@@ -91,6 +91,42 @@ extern "C"
                                      size_t index,
                                      char** key);
 
+    /* ---- settings documents (YAML or JSON) ------------------------------- */
+
+    /* Fill *settings from a YAML or JSON settings document (JSON is a subset
+     * of YAML, so either is accepted; see the README for the schema). Every
+     * string, array, dimension, compression, S3 and plate struct reachable
+     * from *settings is then allocated by the loader and owned by it: free
+     * them with ZarrStreamSettings_destroy_loaded, not with the piecemeal
+     * destroy helpers. Whatever *settings held before is overwritten, not
+     * freed. On failure (InvalidSettings, naming the bad field and value in
+     * the log and Zarr_get_last_error) nothing stays allocated and *settings
+     * is zeroed. Credentials are never read from a document. */
+    ACQUIRE_ZARR_API ZarrStatusCode
+    ZarrStreamSettings_load_from_file(ZarrStreamSettings* settings,
+                                      const char* path);
+    ACQUIRE_ZARR_API ZarrStatusCode
+    ZarrStreamSettings_load_from_string(ZarrStreamSettings* settings,
+                                        const char* text);
+
+    /* Free what ZarrStreamSettings_load_from_file or _load_from_string
+     * allocated and zero *settings. NULL is ignored. */
+    ACQUIRE_ZARR_API void ZarrStreamSettings_destroy_loaded(
+      ZarrStreamSettings* settings);
+
+    /* Write `settings` as a settings document to `path`: JSON when the path
+     * ends in ".json", YAML otherwise. */
+    ACQUIRE_ZARR_API ZarrStatusCode
+    ZarrStreamSettings_dump_to_file(const ZarrStreamSettings* settings,
+                                    const char* path);
+
+    /* Write `settings` as a settings document in `format` to *text, a
+     * malloc'd NUL-terminated string the caller frees with `free`. */
+    ACQUIRE_ZARR_API ZarrStatusCode
+    ZarrStreamSettings_dump_to_string(const ZarrStreamSettings* settings,
+                                      char** text,
+                                      ZarrConfigFormat format);
+
     /* HCS helpers: each create allocates a zeroed array of `count` items,
      * each destroy frees it (and nothing the caller allocated). */
     ACQUIRE_ZARR_API ZarrStatusCode

@@ -102,6 +102,15 @@ extern "C"
         ZarrDownsamplingMethodCount
     } ZarrDownsamplingMethod;
 
+    /* The format of a settings document (ZarrStreamSettings_dump_to_string).
+     * Loading accepts either: JSON is a subset of YAML. */
+    typedef enum
+    {
+        ZarrConfigFormat_Yaml = 0,
+        ZarrConfigFormat_Json,
+        ZarrConfigFormatCount
+    } ZarrConfigFormat;
+
     /* Where an S3 store lives. Credentials come from the environment
      * (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN) or the
      * shared credentials file. */

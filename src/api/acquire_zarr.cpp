@@ -3,12 +3,16 @@
 
 #include "acquire.zarr.h"
 
+#include "api/SettingsDocument.hpp"
 #include "api/SettingsValidator.hpp"
 #include "api/ZarrStreamHandle.hpp"
 #include "spec/NodeKey.hpp"
 #include "util/Logger.hpp"
 #include "util/RawEnum.hpp"
 
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -98,6 +102,51 @@ free_array(T** items, size_t* length)
     if (length) {
         *length = 0;
     }
+}
+
+/// Copies `text` into a malloc'd string the caller frees with `free`.
+char*
+malloc_copy(const std::string& text)
+{
+    auto* out = static_cast<char*>(std::malloc(text.size() + 1));
+    if (!out) {
+        throw std::bad_alloc();
+    }
+    std::memcpy(out, text.c_str(), text.size() + 1);
+    return out;
+}
+
+/// Fills `*settings` from a settings document, all or nothing: on failure
+/// nothing stays allocated and `*settings` is zeroed.
+void
+load_settings(const std::string& text, ZarrStreamSettings* settings, const std::string& source)
+{
+    namespace doc = zarr::settings_document;
+    ZarrStreamSettings loaded;
+    std::memset(&loaded, 0, sizeof loaded);
+    try {
+        doc::load(doc::parse(text), &loaded);
+    } catch (const ZarrError& error) {
+        doc::destroy_loaded(&loaded);
+        fail(error.code(), source, error.what());
+    } catch (...) {
+        doc::destroy_loaded(&loaded);
+        throw;
+    }
+    *settings = loaded;
+}
+
+bool
+ends_with_json(const std::string& path)
+{
+    if (path.size() < 5) {
+        return false;
+    }
+    std::string suffix = path.substr(path.size() - 5);
+    for (char& c : suffix) {
+        c = char(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return suffix == ".json";
 }
 
 } // namespace
@@ -307,6 +356,99 @@ extern "C"
                 throw std::bad_alloc();
             }
             std::memcpy(*key, text.c_str(), text.size() + 1);
+        });
+    }
+
+    ZarrStatusCode ZarrStreamSettings_load_from_file(ZarrStreamSettings* settings,
+                                                     const char* path)
+    {
+        return guarded("ZarrStreamSettings_load_from_file", [&] {
+            require(settings, "settings");
+            require(path, "path");
+            std::memset(settings, 0, sizeof *settings);
+            std::FILE* file = std::fopen(path, "rb");
+            if (!file) {
+                fail(ZarrStatusCode_IOError,
+                     "cannot open the settings file '", path, "': ", std::strerror(errno));
+            }
+            std::string text;
+            char buffer[65536];
+            size_t n;
+            while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) {
+                text.append(buffer, n);
+            }
+            const bool failed = std::ferror(file);
+            const int error = errno;
+            std::fclose(file);
+            if (failed) {
+                fail(ZarrStatusCode_IOError,
+                     "cannot read the settings file '", path, "': ", std::strerror(error));
+            }
+            load_settings(text, settings, zarr::concat(path, ": "));
+        });
+    }
+
+    ZarrStatusCode ZarrStreamSettings_load_from_string(ZarrStreamSettings* settings,
+                                                       const char* text)
+    {
+        return guarded("ZarrStreamSettings_load_from_string", [&] {
+            require(settings, "settings");
+            require(text, "text");
+            std::memset(settings, 0, sizeof *settings);
+            load_settings(text, settings, "");
+        });
+    }
+
+    void ZarrStreamSettings_destroy_loaded(ZarrStreamSettings* settings)
+    {
+        if (settings) {
+            zarr::settings_document::destroy_loaded(settings);
+        }
+    }
+
+    ZarrStatusCode ZarrStreamSettings_dump_to_file(const ZarrStreamSettings* settings,
+                                                   const char* path)
+    {
+        return guarded("ZarrStreamSettings_dump_to_file", [&] {
+            namespace doc = zarr::settings_document;
+            require(settings, "settings");
+            require(path, "path");
+            const auto document = doc::dump(*settings);
+            const std::string text =
+              ends_with_json(path) ? doc::to_json(document) + "\n" : doc::to_yaml(document);
+            std::FILE* file = std::fopen(path, "wb");
+            if (!file) {
+                fail(ZarrStatusCode_IOError,
+                     "cannot create the settings file '", path, "': ", std::strerror(errno));
+            }
+            const bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+            const int error = errno;
+            if (std::fclose(file) != 0 || !written) {
+                fail(ZarrStatusCode_IOError,
+                     "cannot write the settings file '", path, "': ",
+                     std::strerror(written ? errno : error));
+            }
+        });
+    }
+
+    ZarrStatusCode ZarrStreamSettings_dump_to_string(const ZarrStreamSettings* settings,
+                                                     char** text,
+                                                     ZarrConfigFormat format)
+    {
+        return guarded("ZarrStreamSettings_dump_to_string", [&] {
+            namespace doc = zarr::settings_document;
+            require(settings, "settings");
+            require(text, "text");
+            *text = nullptr;
+            if (!zarr::enum_in_range(format, ZarrConfigFormatCount)) {
+                fail(ZarrStatusCode_InvalidArgument,
+                     "format ", zarr::raw_enum(format),
+                     " is not a ZarrConfigFormat (ZarrConfigFormat_Yaml or ZarrConfigFormat_Json)");
+            }
+            const auto document = doc::dump(*settings);
+            *text = malloc_copy(zarr::raw_enum(format) == ZarrConfigFormat_Json
+                                  ? doc::to_json(document)
+                                  : doc::to_yaml(document));
         });
     }
 
