@@ -49,7 +49,7 @@ DEMO_ARGS ?=
 BENCH_ARGS ?=
 
 .PHONY: help deps venv install build test ctest pytest demo quickstart \
-	asan asan-build asan-ctest asan-pytest bench clean distclean
+	asan asan-build asan-ctest asan-pytest bench fuzz clean distclean
 
 help: ## Show this list
 	@echo "Usage: make <target>   (CMAKE_BUILD_PARALLEL_LEVEL=$(CMAKE_BUILD_PARALLEL_LEVEL))"
@@ -150,6 +150,14 @@ asan: asan-ctest asan-pytest ## ctest and pytest under AddressSanitizer + UBSan
 
 bench: install ## Run the benchmarks (benchmarks/bench.py)
 	$(VPY) benchmarks/bench.py $(BENCH_ARGS)
+
+# The settings fuzzers at length; `make test` runs a bounded number of cases.
+# A new seed each run (printed; FUZZ_SEED=n repeats one).
+FUZZ_CASES ?= 5000
+FUZZ_SEED ?= $(shell date +%s)
+fuzz: install ## Settings fuzzers: FUZZ_CASES random settings (FUZZ_SEED) in Python
+	AQZ_FUZZ_CASES=$(FUZZ_CASES) AQZ_FUZZ_SEED=$(FUZZ_SEED) \
+		$(VPY) -m pytest tests/python/test_settings_fuzz.py -q -s -k random
 
 clean: ## Remove build trees and demo output (keeps the venvs)
 	rm -rf build demo.zarr my_stream.zarr

@@ -92,10 +92,34 @@ def _optional(convert: Converter) -> Converter:
     return convert_optional
 
 
+def _no_nul(where: str, value: str) -> None:
+    # The C API takes NUL-terminated strings: a NUL would silently cut the
+    # value short ("a\0b" would name "a").
+    nul = value.find("\x00")
+    if nul >= 0:
+        raise InvalidSettingsError(
+            f"{where} contains a NUL character (at index {nul}): {value!r}"
+        )
+
+
+def _c_text(where: str, value: str) -> str:
+    """A str the C API can take: NUL-terminated UTF-8 (a lone surrogate
+    cannot be encoded)."""
+    _no_nul(where, value)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise InvalidSettingsError(
+            f"{where} cannot be encoded as UTF-8 ({e.reason} at index {e.start}): "
+            f"{value!r}"
+        ) from None
+    return value
+
+
 def _str(where: str, value: Any) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{where} must be a str, not {_type_name(value)}")
-    return value
+    return _c_text(where, value)
 
 
 def _optional_str(where: str, value: Any) -> Optional[str]:
@@ -112,6 +136,16 @@ def _path_str(where: str, value: Any) -> str:
         raise TypeError(
             f"{where} must be a str or os.PathLike, not {_type_name(value)}"
         )
+    _no_nul(where, value)
+    try:
+        # A path is bytes to the OS: a name that is not UTF-8 arrives as
+        # surrogate escapes (os.fsdecode) and goes back as its bytes.
+        os.fsencode(value)
+    except UnicodeEncodeError as e:
+        raise InvalidSettingsError(
+            f"{where} cannot be encoded for the filesystem ({e.reason} at index "
+            f"{e.start}): {value!r}"
+        ) from None
     return value
 
 
@@ -161,12 +195,16 @@ def _json_object_str(where: str, value: Any) -> Optional[str]:
             return json.dumps(value)
         except (TypeError, ValueError) as e:
             raise TypeError(f"{where}: the dict is not JSON-serializable: {e}") from e
+        except RecursionError:
+            raise InvalidSettingsError(f"{where}: the dict is nested too deeply") from None
     if not isinstance(value, str):
         raise TypeError(f"{where} must be a JSON str or a dict, not {_type_name(value)}")
     try:
         parsed = json.loads(value)
     except ValueError as e:
         raise InvalidSettingsError(f"{where} is not valid JSON: {e}") from e
+    except RecursionError:
+        raise InvalidSettingsError(f"{where} is nested too deeply") from None
     if not isinstance(parsed, dict):
         raise InvalidSettingsError(f"{where} must be a JSON object, got {value!r}")
     return value
@@ -1117,6 +1155,43 @@ class StreamSettings(_Settings):
         """Plain-data form read by the extension to build the C structs."""
         return _lower_stream(self)
 
+    def _check_before_create(self) -> None:
+        """Refuse what the engine could only refuse once the store exists.
+
+        ZarrStream() writes custom_metadata right after creating the stream;
+        a refusal then would leave the new store behind (and an old store
+        that overwrite replaced would already be gone).
+        """
+        import json
+
+        if self.custom_metadata is None:
+            return
+        where = "StreamSettings.custom_metadata"
+        fields = [f.array_settings for p in self.plates for w in p.wells for f in w.images]
+        arrays = self._all_arrays() + fields
+        if len(arrays) != 1:
+            raise InvalidSettingsError(
+                f"{where} goes to the stream's only array, but these settings "
+                f"describe {len(arrays)} arrays; write it with "
+                f"ZarrStream.write_custom_metadata(..., array_key=...) instead"
+            )
+        try:
+            value = json.loads(self.custom_metadata)
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+        except (ValueError, RecursionError) as e:
+            raise InvalidSettingsError(f"{where} is not valid JSON text: {e}") from None
+        # The attributes the engine writes itself: OME-NGFF 0.5 nests its
+        # metadata under "ome", 0.4 (Zarr v2) puts "multiscales" at the top.
+        reserved = {"ome"}
+        if (fields or arrays[0].is_ngff) and self.version == ZarrVersion.V2:
+            reserved.add("multiscales")
+        taken = sorted(reserved & set(value))
+        if taken:
+            raise InvalidSettingsError(
+                f"{where} may not set {taken[0]!r}: the stream writes that "
+                f"attribute (OME-NGFF metadata)"
+            )
+
     def get_maximum_memory_usage(self) -> int:
         """Get the maximum memory usage of the stream in bytes."""
         return _ext._estimate_max_memory_usage(self._lower())
@@ -1299,7 +1374,8 @@ def _lower_stream(s: StreamSettings) -> Dict[str, Any]:
         arrays.append(_lower_array(s._values["_implicit"], "StreamSettings"))
     arrays += [_lower_array(a, f"arrays[{i}]") for i, a in enumerate(s.arrays)]
     return {
-        "store_path": s.store_path,
+        # Bytes, so that a path of surrogate escapes reaches the OS as it came.
+        "store_path": os.fsencode(s.store_path),
         "s3": None
         if s.s3 is None
         else {

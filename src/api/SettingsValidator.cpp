@@ -2,6 +2,7 @@
 
 #include "api/PlateValidator.hpp"
 
+#include "format/DataType.hpp"
 #include "spec/NodeKey.hpp"
 #include "util/Logger.hpp"
 #include "util/RawEnum.hpp"
@@ -228,7 +229,8 @@ checked_product(const std::string& where, uint64_t a, uint64_t b)
 /// bounded axis they are cut to the array (the data read back is the same),
 /// and what cannot be cut is refused. Chunks stay as asked (the format fixes
 /// a chunk's encoded size by its declared shape); what they cost in memory
-/// is checked with the rest of the stream's memory.
+/// is checked with the rest of the stream's memory, and in padding by
+/// check_chunk_padding.
 void
 clamp_to_array(const std::string& name, std::vector<DimensionSpec>& dimensions)
 {
@@ -273,6 +275,47 @@ clamp_to_array(const std::string& name, std::vector<DimensionSpec>& dimensions)
                  d.chunk,
                  "); use larger chunks");
         }
+    }
+}
+
+/// A chunk larger than its array along a bounded axis is kept as asked
+/// (the metadata says what the user chose), but every chunk is encoded at
+/// its declared size: 2^31 pixels along a 13-pixel axis would write (or
+/// compress) gigabytes of zeros per chunk. More than this much padding in
+/// one chunk is refused, naming the largest offender.
+constexpr uint64_t kMaxChunkPadding = uint64_t(64) << 20;
+
+void
+check_chunk_padding(const std::string& name,
+                    const std::vector<DimensionSpec>& dimensions,
+                    std::size_t pixel_bytes)
+{
+    uint64_t declared = pixel_bytes; // no overflow: validate_array checked 8 * chunks
+    uint64_t fillable = pixel_bytes;
+    const DimensionSpec* worst = nullptr;
+    for (const auto& d : dimensions) {
+        const uint64_t used = d.size > 0 ? std::min<uint64_t>(d.chunk, d.size) : d.chunk;
+        declared *= d.chunk;
+        fillable *= used;
+        if (used < d.chunk && (!worst || d.chunk / used > worst->chunk / worst->size)) {
+            worst = &d;
+        }
+    }
+    if (worst && declared - fillable > kMaxChunkPadding) {
+        fail(kInvalid,
+             name,
+             ": dimension '",
+             worst->name,
+             "' has chunk_size_px ",
+             worst->chunk,
+             " but array_size_px ",
+             worst->size,
+             "; every chunk is stored at its declared size (",
+             declared,
+             " bytes, of which at most ",
+             fillable,
+             " hold data). Use a chunk_size_px of at most ",
+             worst->size);
     }
 }
 
@@ -509,6 +552,7 @@ SettingsValidator::validate_array(const std::string& where,
     if (layer_bytes > std::numeric_limits<std::size_t>::max() / 4) {
         fail(ZarrStatusCode_Overflow, name, ": one layer of chunks would not fit in memory");
     }
+    check_chunk_padding(name, spec.dimensions, bytes_of(spec.data_type));
 
     if (array.compression_settings &&
         raw_enum(array.compression_settings->compressor) != ZarrCompressor_None) {

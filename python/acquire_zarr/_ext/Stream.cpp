@@ -65,9 +65,16 @@ numpy_name(ZarrDataType type)
     }
 }
 
+/// The text as a C string; `what` names it when it holds a NUL, which the
+/// C API would take as its end (a key "a\0b" would address array "a").
 const char*
-c_str_or_null(const std::optional<std::string>& text)
+c_str_or_null(const std::optional<std::string>& text, const char* what)
 {
+    if (text && text->find('\0') != std::string::npos) {
+        raise_error(ErrorKind::InvalidValue,
+                    std::string(what) + " contains a NUL character",
+                    nullptr);
+    }
     return text ? text->c_str() : nullptr;
 }
 
@@ -102,6 +109,8 @@ Stream::Stream(const py::object& settings)
         throw py::type_error("ZarrStream() needs a StreamSettings, not " +
                              type_name(settings));
     }
+    // What the engine would only refuse once the store exists.
+    settings.attr("_check_before_create")();
     CSettings c_settings(settings.attr("_lower")().cast<py::dict>());
     array_types_ = c_settings.array_types();
     array_keys_ = settings.attr("get_array_keys")().cast<std::vector<std::string>>();
@@ -303,7 +312,7 @@ void
 Stream::append(const py::object& data, const std::optional<std::string>& key)
 {
     const BufferView buffer(contiguous_data(data, key));
-    const char* c_key = c_str_or_null(key);
+    const char* c_key = c_str_or_null(key, "ZarrStream.append: key");
     const Outcome outcome = locked_call([&](ZarrStream* stream, Outcome& out) {
         return ZarrStream_append(
           stream, buffer.data(), buffer.size(), &out.bytes_out, c_key);
@@ -339,7 +348,7 @@ Stream::skip(const py::object& n_bytes, const std::optional<std::string>& key)
     if (size == static_cast<size_t>(-1) && PyErr_Occurred()) {
         throw py::error_already_set();
     }
-    const char* c_key = c_str_or_null(key);
+    const char* c_key = c_str_or_null(key, "ZarrStream.skip: key");
     const Outcome outcome = locked_call([&](ZarrStream* stream, Outcome& out) {
         // NULL data: the engine appends zeros.
         return ZarrStream_append(stream, nullptr, size, &out.bytes_out, c_key);
@@ -368,8 +377,11 @@ Stream::write_custom_metadata(const py::object& metadata,
                              "a str (JSON) or a dict, not " +
                              type_name(metadata));
     }
-    const char* c_array_key = c_str_or_null(array_key);
-    const char* c_metadata_key = c_str_or_null(metadata_key);
+    c_str_or_null(json, "ZarrStream.write_custom_metadata: metadata");
+    const char* c_array_key =
+      c_str_or_null(array_key, "ZarrStream.write_custom_metadata: array_key");
+    const char* c_metadata_key =
+      c_str_or_null(metadata_key, "ZarrStream.write_custom_metadata: metadata_key");
     const Outcome outcome = locked_call([&](ZarrStream* stream, Outcome&) {
         return ZarrStream_write_custom_metadata(
           stream, c_array_key, c_metadata_key, json.c_str());
@@ -437,8 +449,13 @@ Stream::exit(const py::object& exc_type,
 std::string
 Stream::repr() const
 {
-    return "ZarrStream(store_path=" +
-           py::repr(py::str(store_path_)).cast<std::string>() +
+    // The path is the OS's bytes: decoded as Python decodes file names.
+    auto path = py::reinterpret_steal<py::object>(PyUnicode_DecodeFSDefaultAndSize(
+      store_path_.data(), static_cast<Py_ssize_t>(store_path_.size())));
+    if (!path) {
+        throw py::error_already_set();
+    }
+    return "ZarrStream(store_path=" + py::repr(path).cast<std::string>() +
            (is_active() ? ", active)" : ", closed)");
 }
 

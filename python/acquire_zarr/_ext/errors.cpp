@@ -50,8 +50,14 @@ raise_error(ErrorKind kind, const std::string& message, const char* status)
     py::object cls = errors.attr(kind == ErrorKind::InvalidValue
                                    ? "InvalidSettingsError"
                                    : "AcquireZarrError");
-    py::object exc =
-      status ? cls(message, py::str(status)) : cls(message, py::none());
+    // Messages quote what the caller gave (paths, keys), which need not be
+    // valid UTF-8: never fail to raise because of that.
+    auto text = py::reinterpret_steal<py::object>(PyUnicode_DecodeUTF8(
+      message.data(), static_cast<Py_ssize_t>(message.size()), "backslashreplace"));
+    if (!text) {
+        throw py::error_already_set();
+    }
+    py::object exc = status ? cls(text, py::str(status)) : cls(text, py::none());
     PyErr_SetObject(cls.ptr(), exc.ptr());
     throw py::error_already_set();
 }
