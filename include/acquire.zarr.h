@@ -162,7 +162,8 @@ extern "C"
     ACQUIRE_ZARR_API ZarrStream* ZarrStream_create(ZarrStreamSettings* settings);
 
     /* Flush everything, finalise the store and free the stream. Returns the
-     * first failure of any write; the stream is freed either way. */
+     * first failure of any write; the stream is freed either way. NULL is
+     * nothing to close: Success (as the published library returns). */
     ACQUIRE_ZARR_API ZarrStatusCode ZarrStream_close(ZarrStream* stream);
 
     /* As ZarrStream_close, but only logs failures. */

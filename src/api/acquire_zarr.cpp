@@ -561,9 +561,12 @@ extern "C"
 
     ZarrStatusCode ZarrStream_close(ZarrStream* stream)
     {
+        // NULL is nothing to close: Success, as the published library
+        // returns (like free(NULL)), so cleanup paths need no special case.
         const ZarrStatusCode status = guarded("ZarrStream_close", [&] {
-            require(stream, "stream");
-            stream->stream->close();
+            if (stream) {
+                stream->stream->close();
+            }
         });
         delete stream;
         return status;
