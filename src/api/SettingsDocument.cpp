@@ -24,6 +24,10 @@ using json = nlohmann::json;
 constexpr ZarrStatusCode kInvalid = ZarrStatusCode_InvalidSettings;
 constexpr int kMinSchemaVersion = 1;
 constexpr int kMaxDepth = 64;
+// Aliases repeat what an anchor names, so a small text can stand for a huge
+// document (each level of aliases multiplying the last): refuse more values
+// than any settings document needs.
+constexpr size_t kMaxValues = 1000000;
 
 // ---- text -> value (libyaml) ----------------------------------------------
 
@@ -313,6 +317,8 @@ class TextParser
         }
         out_.where[path] = position(event->start_mark);
         const char* anchor = nullptr;
+        const size_t values_before = values_;
+        count(1, event);
         json value;
         switch (event->type) {
             case YAML_SCALAR_EVENT:
@@ -325,7 +331,8 @@ class TextParser
                 if (found == anchors_.end()) {
                     fail(kInvalid, "unknown alias *", name, " at ", position(event->start_mark));
                 }
-                return found->second;
+                count(found->second.second, event);
+                return found->second.first;
             }
             case YAML_SEQUENCE_START_EVENT: {
                 anchor = reinterpret_cast<const char*>(event->data.sequence_start.anchor);
@@ -369,14 +376,24 @@ class TextParser
                 fail(kInvalid, "unexpected YAML event at ", position(event->start_mark));
         }
         if (anchor) {
-            anchors_[anchor] = value;
+            anchors_[anchor] = { value, values_ - values_before };
         }
         return value;
     }
 
+    void count(size_t n, const Event& event)
+    {
+        values_ += n;
+        if (values_ > kMaxValues) {
+            fail(kInvalid, "the document holds more than ", kMaxValues,
+                 " values (counting what its aliases repeat; at ", position(event->start_mark), ")");
+        }
+    }
+
     yaml_parser_t parser_;
     Document& out_;
-    std::map<std::string, json> anchors_;
+    std::map<std::string, std::pair<json, size_t>> anchors_;
+    size_t values_ = 0;
 };
 
 // ---- value -> settings -----------------------------------------------------

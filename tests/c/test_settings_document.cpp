@@ -770,6 +770,13 @@ test_bad_documents(void)
         { "store_path: s\nplates: []\nhcs_plates: []\narrays: []\n", { "hcs_plates", "either 'plates' or 'hcs_plates'" } },
         { "store_path: !!int s\narrays: []\n", { "store_path", "does not fit its tag" } },
         { "store_path: *nowhere\narrays: []\n", { "unknown alias *nowhere", "line 1" } },
+        // aliases of aliases: 10^7 values from a few lines of text
+        { "a: &a [x, x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+          "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+          "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+          "g: [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]\n",
+          { "more than 1000000 values", "aliases", "line 6" } },
+        { std::string(100, '[') + std::string(100, ']'), { "more than 64 levels" } },
     };
     for (const auto& c : cases) {
         ZarrStreamSettings s;
