@@ -72,7 +72,9 @@ DIRECT_IMPLS = ("ours", "published")
 FRAME_SHAPE = (2048, 2048)  # (y, x)
 DTYPE = "uint16"
 CHUNK_SHAPE = (64, 256, 256)  # (t, y, x)
-SHARD_CHUNKS = (1, 8, 8)  # chunks per shard along (t, y, x)
+# Chunks per shard along (t, y, x); --shard-t sets the first (children
+# inherit it through the environment).
+SHARD_CHUNKS = (int(os.environ.get("AQZ_BENCH_SHARD_T", "1")), 8, 8)
 DISTINCT_FRAMES = 8  # frames cycled through; 8 x 8 MiB = 64 MiB of baseline RSS
 FRAME_SEED = 20240611
 
@@ -766,11 +768,18 @@ def main() -> None:
     ap.add_argument("--warm-gib", type=float, default=6.0,
                     help="before each case, touch and free this many GiB so every case starts "
                          "with warm memory (default 6; 0 = off; see warm_memory)")
+    ap.add_argument("--shard-t", type=int, default=0,
+                    help="chunks per shard along t (default 1: one layer per shard; more "
+                         "measures shards that grow layer by layer, each layer's index appended)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--verify", help=argparse.SUPPRESS)
     ap.add_argument("--make-frames", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
+    if args.shard_t > 0:
+        global SHARD_CHUNKS
+        os.environ["AQZ_BENCH_SHARD_T"] = str(args.shard_t)
+        SHARD_CHUNKS = (args.shard_t, *SHARD_CHUNKS[1:])
     set_target(args.target)
     if args.child:
         return child_main(json.loads(args.child))

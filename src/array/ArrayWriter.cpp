@@ -84,8 +84,12 @@ ArrayWriter::on_layer_written(uint64_t layer, bool ok)
     while (layers_done_.erase(layers_claimed_) > 0) {
         ++layers_claimed_;
     }
-    if (layers_claimed_ > before) {
-        rows_claimed_ = claimable_rows(layers_claimed_);
+    // Objects that only become visible once complete (S3) hold a row of
+    // shards each: their layers are readable when the row is.
+    const uint64_t per_row = spec_.random_access_store ? 1 : lattice_.layers_per_shard();
+    const uint64_t visible = layers_claimed_ / per_row * per_row;
+    if (visible > before / per_row * per_row) {
+        rows_claimed_ = claimable_rows(visible);
         write_metadata(rows_claimed_);
     }
 }
@@ -128,8 +132,8 @@ ArrayWriter::finish()
 {
     writer_->finish();
     errors_.capture([&] {
-        // Every layer is written (or failed): claim what was appended, up
-        // to the first layer not in storage.
+        // Every layer is written (or failed) and every object complete:
+        // claim what was appended, up to the first layer not in storage.
         std::lock_guard lock(metadata_mutex_);
         rows_claimed_ = std::min(rows_written(), claimable_rows(layers_claimed_));
         write_metadata(rows_claimed_);

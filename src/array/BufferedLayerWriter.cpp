@@ -204,7 +204,7 @@ BufferedLayerWriter::compress_chunk(const std::shared_ptr<LayerFlush>& flush,
         std::memset(output + size, 0, room - size);
         const ShardChunk chunk{ lattice_.index_in_shard(flush->layer, slot), size };
         const ByteSpan bytes{ output, room };
-        file.write(file.reserve(std::span(&chunk, 1)), std::span(&bytes, 1));
+        file.store(std::span(&chunk, 1), std::span(&bytes, 1));
     });
     if (!written) {
         flush->failed = true;
@@ -225,11 +225,11 @@ BufferedLayerWriter::write_shard(const std::shared_ptr<LayerFlush>& flush,
         const uint8_t* first = flush->buffer->chunk(lattice_.shards()[shard].first_slot);
         const uint64_t chunk_bytes = lattice_.chunk_bytes();
         ShardFile& file = *flush->files[shard];
-        const uint64_t start = file.reserve(chunks);
+        file.alignment(); // opens the file: padded() needs its alignment
         const uint64_t room = file.padded(chunk_bytes);
         if (room == chunk_bytes) {
             const ByteSpan bytes{ first, chunks.size() * chunk_bytes };
-            file.write(start, std::span(&bytes, 1));
+            file.store(chunks, std::span(&bytes, 1));
             return;
         }
         // Direct I/O with chunks that are not a whole number of blocks:
@@ -241,7 +241,7 @@ BufferedLayerWriter::write_shard(const std::shared_ptr<LayerFlush>& flush,
             pieces.push_back({ first + i * chunk_bytes, std::size_t(chunk_bytes) });
             pieces.push_back({ zero_bytes(padding), padding });
         }
-        file.write(start, pieces);
+        file.store(chunks, pieces);
     });
     if (!written) {
         flush->failed = true;

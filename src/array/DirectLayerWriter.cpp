@@ -13,7 +13,7 @@ DirectLayerWriter::suits(const ArraySpec& spec, const ChunkLattice& lattice)
 {
     constexpr std::size_t kMinTileBytes = 16 * 1024;
     constexpr std::size_t kMaxShardsPerLayer = 256;
-    return spec.version == ZarrVersion_3 && !spec.compression &&
+    return spec.random_access_store && spec.version == ZarrVersion_3 && !spec.compression &&
            lattice.tile_bytes() >= kMinTileBytes &&
            lattice.shards().size() <= kMaxShardsPerLayer;
 }

@@ -24,9 +24,10 @@ namespace zarr {
 class DirectLayerWriter final : public LayerWriter
 {
   public:
-    /// Whether an array with this geometry is written this way: tiles must
-    /// be big enough to keep the write calls efficient, and the shards of a
-    /// layer few enough to keep them open.
+    /// Whether an array with this geometry is written this way: its store
+    /// must take writes at any offset, tiles must be big enough to keep the
+    /// write calls efficient, and the shards of a layer few enough to keep
+    /// them open.
     static bool suits(const ArraySpec& spec, const ChunkLattice& lattice);
 
     DirectLayerWriter(const ArraySpec& spec,

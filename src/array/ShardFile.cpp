@@ -143,8 +143,11 @@ void
 ShardFile::append_index_locked(std::vector<uint8_t> bytes, uint64_t at_least)
 {
     // Written past the file's end, so that the file grows by an index and
-    // no byte a reader may have seen as its end ever changes.
-    const uint64_t position = index_position(at_least, bytes.size());
+    // no byte a reader may have seen as its end ever changes. (An object
+    // that takes writes only in order gets its one index right after its
+    // chunks.)
+    const bool file = store_.random_access();
+    const uint64_t position = file ? index_position(at_least, bytes.size()) : at_least;
     const ByteSpan piece{ bytes.data(), bytes.size() };
     try {
         sink_->write(position, std::span(&piece, 1));
@@ -153,7 +156,9 @@ ShardFile::append_index_locked(std::vector<uint8_t> bytes, uint64_t at_least)
         // index. Cut it back to the last good one.
         const uint64_t size = tail_ ? *tail_ + tail_bytes_.size() : end_;
         try {
-            sink_->truncate(size);
+            if (file) {
+                sink_->truncate(size);
+            }
         } catch (...) {
             first_failed_ = layers_committed_; // no index can be trusted after
         }
@@ -161,6 +166,20 @@ ShardFile::append_index_locked(std::vector<uint8_t> bytes, uint64_t at_least)
     }
     tail_ = position;
     tail_bytes_ = std::move(bytes);
+}
+
+void
+ShardFile::store(std::span<const ShardChunk> chunks, std::span<const ByteSpan> pieces)
+{
+    if (!store_.random_access()) {
+        // Each write must start where the last ended: reserve and write
+        // as one step.
+        std::lock_guard lock(write_mutex_);
+        const uint64_t offset = reserve(chunks);
+        sink_->write(offset, pieces); // the sink stays until every layer is in
+        return;
+    }
+    write(reserve(chunks), pieces);
 }
 
 void
@@ -197,7 +216,9 @@ ShardFile::layer_written(uint64_t layer, bool ok)
         return; // an earlier layer is still being written
     }
     try {
-        if (index_) {
+        // An object that is only visible once complete gets its one index
+        // at the end (see finish() for one closed early).
+        if (index_ && (store_.random_access() || layers_committed_ == expected_layers_)) {
             commit_locked();
         }
     } catch (...) {
@@ -254,8 +275,11 @@ ShardFile::finish()
         sink_.reset();
         return;
     }
-    // Its committed layers' index ends the file already (a failed write
-    // may have left chunks that nothing references).
+    // A file ends with its committed layers' index already (a failed write
+    // may have left chunks that nothing references); an object gets it now.
+    if (index_ && !store_.random_access()) {
+        commit_locked();
+    }
     close_locked();
 }
 

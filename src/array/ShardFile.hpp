@@ -82,6 +82,12 @@ class ShardFile
     /// Writes at an offset returned by reserve().
     void write(uint64_t offset, std::span<const ByteSpan> pieces);
 
+    /// reserve() and write() in one: `pieces` fill the rooms of `chunks`
+    /// (padded() each). In an object that takes writes only in order (see
+    /// Store::random_access) the writes of several workers are then in
+    /// the order of their rooms.
+    void store(std::span<const ShardChunk> chunks, std::span<const ByteSpan> pieces);
+
     /// Every chunk of the shard's `layer` (counted within the shard) has
     /// been written (`ok`), or one of its writes failed. Layers are
     /// committed in order: the index grows by each contiguous layer

@@ -17,6 +17,9 @@ struct ArraySpec
     ZarrDataType data_type = ZarrDataType_uint8;
     std::optional<CompressionSpec> compression;
     ZarrVersion version = ZarrVersion_3;
+    /// Whether the store's objects take writes at any offset (files) or only
+    /// in order (S3 objects): see Store::random_access().
+    bool random_access_store = true;
 };
 
 } // namespace zarr

@@ -2,6 +2,7 @@
 
 #include "store/FileSink.hpp"
 #include "util/DirectIo.hpp"
+#include "util/Logger.hpp"
 #include "util/ZarrError.hpp"
 
 #include <atomic>
@@ -27,6 +28,113 @@ FileSystemStore::FileSystemStore(fs::path root, bool direct_io)
 {
 }
 
+void
+FileSystemStore::prepare(bool overwrite)
+{
+    const fs::path root = root_.lexically_normal();
+    std::error_code error;
+    if (overwrite && fs::exists(root, error)) {
+        // Moved aside, not deleted: creation may still fail, and then the
+        // old store comes back.
+        const fs::path name = root.has_filename() ? root.filename() : root.parent_path().filename();
+        const fs::path aside = (root.has_filename() ? root : root.parent_path()).parent_path() /
+                               concat(".", name.string(), ".aqz-replaced-", ::getpid());
+        fs::remove_all(aside, error); // a leftover of a crashed creation
+        fs::rename(root, aside, error);
+        if (!error) {
+            replaced_root_ = aside;
+        } else {
+            log_warning("cannot move the existing store '",
+                        root_.string(),
+                        "' aside (",
+                        error.message(),
+                        "); removing it now");
+            fs::remove_all(root, error);
+            if (error) {
+                fail(ZarrStatusCode_IOError,
+                     "cannot remove the existing store '",
+                     root_.string(),
+                     "' (overwrite is true): ",
+                     error.message());
+            }
+        }
+    }
+    root_existed_ = fs::exists(root, error);
+    journaling_ = root_existed_;
+    fs::create_directories(root, error);
+    if (error || !fs::is_directory(root)) {
+        fail(ZarrStatusCode_IOError,
+             "cannot create the store directory '",
+             root_.string(),
+             "': ",
+             error ? error.message() : "a file is in the way");
+    }
+}
+
+void
+FileSystemStore::keep_prepared()
+{
+    {
+        std::lock_guard lock(journal_mutex_);
+        journaling_ = false;
+        journal_.clear();
+        new_directories_.clear();
+    }
+    if (replaced_root_.empty()) {
+        return;
+    }
+    std::error_code error;
+    fs::remove_all(replaced_root_, error);
+    if (error) {
+        log_warning("could not remove the replaced store, moved to '",
+                    replaced_root_.string(),
+                    "': ",
+                    error.message());
+    }
+    replaced_root_.clear();
+}
+
+void
+FileSystemStore::undo_prepare()
+{
+    std::error_code error;
+    if (!root_existed_) {
+        fs::remove_all(root_, error); // only what this stream created
+    }
+    std::lock_guard lock(journal_mutex_);
+    journaling_ = false;
+    for (auto entry = journal_.rbegin(); entry != journal_.rend(); ++entry) {
+        const auto& [path, content] = *entry;
+        if (!content) {
+            fs::remove(path, error);
+            continue;
+        }
+        std::ofstream file(path, std::ios::binary | std::ios::trunc);
+        file.write(content->data(), std::streamsize(content->size()));
+        if (!file) {
+            log_error("could not restore '", path.string(), "' after a failed creation");
+        }
+    }
+    for (auto directory = new_directories_.rbegin(); directory != new_directories_.rend();
+         ++directory) {
+        fs::remove(*directory, error); // only if empty
+    }
+    journal_.clear();
+    new_directories_.clear();
+    if (!replaced_root_.empty()) {
+        fs::rename(replaced_root_, root_, error);
+        if (error) {
+            log_error("could not put the previous store back from '",
+                      replaced_root_.string(),
+                      "' to '",
+                      root_.string(),
+                      "': ",
+                      error.message());
+        }
+        replaced_root_.clear();
+    }
+}
+
 fs::path
 FileSystemStore::path_of(const std::string& key) const
 {
@@ -42,6 +150,14 @@ FileSystemStore::make_parent_directories(const fs::path& path)
         return;
     }
     std::error_code error;
+    if (journaling_) {
+        std::lock_guard journal_lock(journal_mutex_);
+        std::vector<fs::path> missing;
+        for (fs::path up = parent; !up.empty() && !fs::exists(up, error); up = up.parent_path()) {
+            missing.push_back(up);
+        }
+        new_directories_.insert(new_directories_.end(), missing.rbegin(), missing.rend());
+    }
     fs::create_directories(parent, error);
     if (error) {
         fail(ZarrStatusCode_IOError,
@@ -58,6 +174,7 @@ FileSystemStore::open_sink(const std::string& key)
 {
     const fs::path path = path_of(key);
     make_parent_directories(path);
+    journal(path);
     std::size_t alignment = 1;
     const int direct_fd = direct_io_->open(path.string(), alignment);
     if (direct_fd >= 0) {
@@ -75,6 +192,7 @@ FileSystemStore::write_object(const std::string& key, std::string_view content)
     static std::atomic<uint64_t> counter{ 0 };
     const fs::path path = path_of(key);
     make_parent_directories(path);
+    journal(path);
     fs::path temporary = path;
     temporary += ".tmp-" + std::to_string(::getpid()) + "-" +
                  std::to_string(counter.fetch_add(1));
@@ -97,6 +215,27 @@ FileSystemStore::write_object(const std::string& key, std::string_view content)
              "': ",
              std::strerror(error));
     }
+}
+
+void
+FileSystemStore::journal(const fs::path& path)
+{
+    if (!journaling_) {
+        return;
+    }
+    std::lock_guard lock(journal_mutex_);
+    for (const auto& [seen, content] : journal_) {
+        if (seen == path) {
+            return; // the first content is the one to restore
+        }
+    }
+    std::optional<std::string> content;
+    if (std::ifstream file(path, std::ios::binary); file) {
+        std::ostringstream bytes;
+        bytes << file.rdbuf();
+        content = bytes.str();
+    }
+    journal_.emplace_back(path, std::move(content));
 }
 
 std::optional<std::string>

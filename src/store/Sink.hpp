@@ -10,6 +10,11 @@ namespace zarr {
 
 /// One object being written (a shard or chunk file, or an S3 object).
 /// Knows nothing of Zarr. Writes throw ZarrError(IOError) on failure.
+///
+/// Where the store has random_access() (see Store), writes may come at any
+/// offset and from several threads at once; else each write starts where
+/// the last one ended, one at a time, and preallocate() and truncate() are
+/// not called.
 class Sink
 {
   public:

@@ -10,12 +10,32 @@
 namespace zarr {
 
 /// A key-value store of objects: keys are '/'-separated paths relative to
-/// the store's root. Knows nothing of Zarr. Methods are safe to call from
-/// several threads at once. Failures throw ZarrError(IOError).
+/// the store's root (a directory, or a prefix in a bucket). Knows nothing of
+/// Zarr. Methods are safe to call from several threads at once. Failures
+/// throw ZarrError(IOError).
+///
+/// A stream's creation goes prepare(), then its first writes, then
+/// keep_prepared() once everything has succeeded, or undo_prepare() if
+/// anything failed: a failed creation leaves what was there before.
 class Store
 {
   public:
     virtual ~Store() = default;
+
+    /// Makes the root ready for a new stream. With `overwrite`, what is
+    /// there is replaced: set aside where the store can (and deleted by
+    /// keep_prepared()), else deleted now.
+    virtual void prepare(bool overwrite) = 0;
+    /// Creation succeeded: deletes what prepare() set aside.
+    virtual void keep_prepared() = 0;
+    /// Creation failed: removes what the stream created, and puts back what
+    /// prepare() set aside.
+    virtual void undo_prepare() = 0;
+
+    /// Whether the objects of open_sink() take writes at any offset and
+    /// can be preallocated and truncated (a file), or only in order, each
+    /// write at the end of the last, visible once closed (an S3 object).
+    virtual bool random_access() const = 0;
 
     /// Creates (or truncates) the object `key` for streaming writes.
     virtual std::unique_ptr<Sink> open_sink(const std::string& key) = 0;

@@ -3,16 +3,12 @@
 #include "format/ArrayMetadata.hpp"
 #include "format/NgffMetadata.hpp"
 #include "spec/NodeKey.hpp"
-#include "store/FileSystemStore.hpp"
+#include "store/StoreFactory.hpp"
 #include "util/Logger.hpp"
 #include "util/SystemMemory.hpp"
 
 #include <algorithm>
-#include <filesystem>
-#include <unistd.h>
 #include <map>
-
-namespace fs = std::filesystem;
 
 namespace zarr {
 namespace {
@@ -51,7 +47,7 @@ node_at(Store& store, const std::string& key, ZarrVersion version)
 
 Stream::Stream(StreamSpec spec)
   : spec_(std::move(spec))
-  , store_(std::make_unique<FileSystemStore>(spec_.store_path))
+  , store_(make_store(spec_))
 {
     // What can fail without touching the disk comes first. After that, a
     // failure undoes what this stream wrote, and an existing store that
@@ -69,10 +65,10 @@ Stream::Stream(StreamSpec spec)
         pool_->wait_idle(); // no job may outlive what it refers to
         arrays_.clear();
         groups_.clear();
-        undo_prepare_store();
+        store_->undo_prepare();
         throw;
     }
-    remove_replaced_store();
+    store_->keep_prepared();
     log_debug("stream to '",
               spec_.store_path,
               "' open: ",
@@ -94,35 +90,7 @@ Stream::~Stream()
 void
 Stream::prepare_store()
 {
-    const fs::path root = fs::path(spec_.store_path).lexically_normal();
-    std::error_code error;
-    if (spec_.overwrite && fs::exists(root, error)) {
-        // Moved aside, not deleted: creation may still fail, and then the
-        // old store comes back.
-        const fs::path name = root.has_filename() ? root.filename() : root.parent_path().filename();
-        const fs::path aside = (root.has_filename() ? root : root.parent_path()).parent_path() /
-                               concat(".", name.string(), ".aqz-replaced-", ::getpid());
-        fs::remove_all(aside, error); // a leftover of a crashed creation
-        fs::rename(root, aside, error);
-        if (!error) {
-            replaced_store_ = aside;
-        } else {
-            log_warning("cannot move the existing store '",
-                        spec_.store_path,
-                        "' aside (",
-                        error.message(),
-                        "); removing it now");
-            fs::remove_all(root, error);
-            if (error) {
-                fail(ZarrStatusCode_IOError,
-                     "cannot remove the existing store '",
-                     spec_.store_path,
-                     "' (overwrite is true): ",
-                     error.message());
-            }
-        }
-    }
-    store_existed_ = fs::exists(root, error);
+    store_->prepare(spec_.overwrite);
 
     // Refuse before creating anything: an existing node must not be
     // replaced by an array, nor an array by a group.
@@ -153,15 +121,6 @@ Stream::prepare_store()
             }
         }
     }
-
-    fs::create_directories(root, error);
-    if (error || !fs::is_directory(root)) {
-        fail(ZarrStatusCode_IOError,
-             "cannot create the store directory '",
-             spec_.store_path,
-             "': ",
-             error ? error.message() : "a file is in the way");
-    }
 }
 
 void
@@ -180,45 +139,6 @@ Stream::check_memory() const
              " MiB are available; use smaller chunks, fewer chunks along the first "
              "dimension, or fewer threads");
     }
-}
-
-void
-Stream::undo_prepare_store()
-{
-    std::error_code error;
-    const fs::path root(spec_.store_path);
-    if (!store_existed_) {
-        fs::remove_all(root, error); // only what this stream created
-    }
-    if (!replaced_store_.empty()) {
-        fs::rename(replaced_store_, root, error);
-        if (error) {
-            log_error("could not put the previous store back from '",
-                      replaced_store_.string(),
-                      "' to '",
-                      spec_.store_path,
-                      "': ",
-                      error.message());
-        }
-        replaced_store_.clear();
-    }
-}
-
-void
-Stream::remove_replaced_store()
-{
-    if (replaced_store_.empty()) {
-        return;
-    }
-    std::error_code error;
-    fs::remove_all(replaced_store_, error);
-    if (error) {
-        log_warning("could not remove the replaced store, moved to '",
-                    replaced_store_.string(),
-                    "': ",
-                    error.message());
-    }
-    replaced_store_.clear();
 }
 
 void

@@ -7,7 +7,6 @@
 #include "util/FirstError.hpp"
 #include "util/ThreadPool.hpp"
 
-#include <filesystem>
 #include <memory>
 #include <vector>
 
@@ -52,11 +51,9 @@ class Stream
     ArrayNode& array_for(const char* key);
     /// Refuses (OutOfMemory) a stream whose buffers the machine cannot give.
     void check_memory() const;
+    /// Readies the store (see Store::prepare) and, without overwrite,
+    /// refuses to replace an existing node.
     void prepare_store();
-    /// After a failed creation: removes what it wrote, restores a store
-    /// that overwrite had moved aside.
-    void undo_prepare_store();
-    void remove_replaced_store();
     void write_groups();
 
     StreamSpec spec_;
@@ -66,8 +63,6 @@ class Stream
     std::vector<std::unique_ptr<ArrayNode>> arrays_;
     std::unique_ptr<ThreadPool> pool_; // declared last: its jobs use the above
     bool closed_ = false;
-    bool store_existed_ = false;              // before this stream
-    std::filesystem::path replaced_store_;   // the old store, moved aside
 };
 
 } // namespace zarr
