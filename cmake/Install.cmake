@@ -71,7 +71,7 @@ install(EXPORT acquire-zarr-static-targets
 # Where the dependencies were found at build time: the package config uses
 # these only as hints, so the installed tree stays relocatable.
 set(AQZ_DEPENDENCY_HINTS "")
-foreach(dep aqz::blosc aqz::zstd aqz::isal aqz::yaml)
+foreach(dep aqz::blosc aqz::zstd aqz::isal aqz::yaml aqz::curl aqz::pugixml aqz::crypto)
   if(TARGET ${dep})
     get_target_property(_aqz_location ${dep} IMPORTED_LOCATION)
     get_target_property(_aqz_include ${dep} INTERFACE_INCLUDE_DIRECTORIES)
@@ -117,7 +117,8 @@ install(FILES
 set(AQZ_PC_REQUIRES_PRIVATE "")
 set(AQZ_PC_LIBS_PRIVATE "")
 find_package(PkgConfig QUIET)
-foreach(dep "blosc;blosc" "libzstd;zstd" "libisal;isal" "yaml-0.1;yaml")
+foreach(dep "blosc;blosc" "libzstd;zstd" "libisal;isal" "yaml-0.1;yaml"
+    "pugixml;pugixml" "libcrypto;crypto")
   list(GET dep 0 _aqz_module)
   list(GET dep 1 _aqz_lib)
   string(MAKE_C_IDENTIFIER "AQZ_PC_${_aqz_module}" _aqz_prefix)
@@ -130,6 +131,11 @@ foreach(dep "blosc;blosc" "libzstd;zstd" "libisal;isal" "yaml-0.1;yaml")
     list(APPEND AQZ_PC_LIBS_PRIVATE -l${_aqz_lib})
   endif()
 endforeach()
+# libcurl as a plain -l, never its module: `pkg-config --static libcurl`
+# names every library libcurl was built with (nghttp2, ssh2, ldap, ...),
+# whose -dev packages Debian's libcurl4-openssl-dev does not install; the
+# shared libcurl that -lcurl finds brings them itself.
+list(APPEND AQZ_PC_LIBS_PRIVATE -lcurl)
 list(APPEND AQZ_PC_LIBS_PRIVATE -l${AQZ_CXX_RUNTIME} -lpthread -lm)
 list(JOIN AQZ_PC_REQUIRES_PRIVATE ", " AQZ_PC_REQUIRES_PRIVATE)
 list(JOIN AQZ_PC_LIBS_PRIVATE " " AQZ_PC_LIBS_PRIVATE)
