@@ -25,7 +25,7 @@ PYTHON ?= python3
 VENV := $(ROOT)/.venv
 VPY := $(VENV)/bin/python
 VENV_REQUIREMENTS := numpy pybind11 scikit-build-core pytest "zarr>=3" tensorstore \
-	ome-zarr-models pyyaml "moto[server]" boto3
+	ome-zarr-models pyyaml "moto[server]" boto3 s3fs
 VENV_STAMP := $(VENV)/.aqz-requirements
 # Others may install into the same venv concurrently: serialise every pip call.
 PIP := flock /tmp/aqz-venv.lock $(VPY) -m pip --disable-pip-version-check

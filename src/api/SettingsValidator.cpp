@@ -1,6 +1,7 @@
 #include "api/SettingsValidator.hpp"
 
 #include "api/PlateValidator.hpp"
+#include "api/S3Validator.hpp"
 
 #include "format/DataType.hpp"
 #include "spec/NodeKey.hpp"
@@ -639,8 +640,8 @@ SettingsValidator::validate(const ZarrStreamSettings* settings, bool for_estimat
         fail(kInvalid, "store_path is empty");
     }
     spec.store_path = settings->store_path ? settings->store_path : "";
-    if (!for_estimate) {
-        validate_store_path(spec.store_path);
+    if (!for_estimate && !settings->s3_settings) {
+        validate_store_path(spec.store_path); // a directory (with S3: a key prefix)
     }
 
     const int version = raw_enum(settings->version);
@@ -716,9 +717,14 @@ SettingsValidator::validate(const ZarrStreamSettings* settings, bool for_estimat
         PlateValidator::validate(*settings->hcs_settings, spec);
     }
 
-    if (settings->s3_settings && !for_estimate) {
-        fail(ZarrStatusCode_NotYetImplemented,
-             "s3_settings: writing to S3 is not yet implemented");
+    if (settings->s3_settings) {
+        spec.s3 = S3Validator::validate(*settings->s3_settings, spec.store_path);
+        // Objects only take writes in order (the buffered path), and each
+        // one being written holds a part in memory.
+        for (auto& array : spec.arrays) {
+            array.stored.random_access_store = false;
+            array.stored.object_part_bytes = spec.s3->part_bytes;
+        }
     }
     return spec;
 }

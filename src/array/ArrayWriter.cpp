@@ -205,7 +205,10 @@ ArrayWriter::estimate_memory(const ArraySpec& spec, std::size_t thread_count)
     if (DirectLayerWriter::suits(spec, lattice)) {
         return 0; // frames go straight from the caller's memory
     }
-    return BufferedLayerWriter::estimate_memory(spec, lattice, thread_count);
+    // Objects being written (S3) hold a part each: a row of shards, and
+    // the previous row's while its last layer finishes.
+    const std::size_t parts = 2 * lattice.shards().size() * std::size_t(spec.object_part_bytes);
+    return BufferedLayerWriter::estimate_memory(spec, lattice, thread_count) + parts;
 }
 
 } // namespace zarr

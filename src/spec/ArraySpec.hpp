@@ -20,6 +20,9 @@ struct ArraySpec
     /// Whether the store's objects take writes at any offset (files) or only
     /// in order (S3 objects): see Store::random_access().
     bool random_access_store = true;
+    /// The part size of the store's objects (S3), 0 for files: each object
+    /// being written holds up to this much memory.
+    uint64_t object_part_bytes = 0;
 };
 
 } // namespace zarr

@@ -2,6 +2,9 @@
 
 #include "spec/ArrayNodeSpec.hpp"
 #include "spec/PlateSpec.hpp"
+#include "spec/S3Spec.hpp"
+
+#include <optional>
 
 #include <string>
 #include <vector>
@@ -12,6 +15,7 @@ namespace zarr {
 struct StreamSpec
 {
     std::string store_path;
+    std::optional<S3Spec> s3; // none = the local filesystem
     ZarrVersion version = ZarrVersion_3;
     unsigned thread_count = 1;
     bool overwrite = false;

@@ -450,39 +450,3 @@ def test_store_path_is_a_file_without_overwrite(tmp_path, version):
     with pytest.raises(RuntimeError):
         aqz.ZarrStream(stream_settings(f, spec, version, overwrite=False))
     assert f.read_text() == "x"
-
-
-# --------------------------------------------------------------------------
-# TEMPORARY: features of later issues must be refused, never ignored.
-# Pyramids, OME-NGFF, HCS plates and storage order are tested in
-# test_pyramids.py, test_ngff.py, test_hcs.py and test_storage_order.py;
-# replace this with real tests when S3 (the next issue) lands.
-# --------------------------------------------------------------------------
-
-
-def _nyi_array(**extra):
-    dims = [
-        aqz.Dimension(name="t", kind=T, array_size_px=0, chunk_size_px=2, shard_size_chunks=1),
-        aqz.Dimension(name="y", kind=S, array_size_px=64, chunk_size_px=16, shard_size_chunks=2),
-        aqz.Dimension(name="x", kind=S, array_size_px=64, chunk_size_px=16, shard_size_chunks=2),
-    ]
-    return aqz.ArraySettings(output_key=extra.pop("output_key", "a"), dimensions=dims,
-                             data_type=aqz.DataType.UINT16, **extra)
-
-
-NYI = {
-    "s3": lambda st: st.update(s3=aqz.S3Settings(endpoint="http://127.0.0.1:9", bucket_name="bucket", region="us-east-1")),
-}
-
-
-@pytest.mark.not_yet_implemented
-@pytest.mark.parametrize("feature", NYI, ids=str)
-def test_later_features_not_yet_implemented(tmp_path, version, feature):
-    kw = dict(store_path=str(tmp_path / "x.zarr"), version=zarr_version(version), overwrite=True,
-              arrays=[_nyi_array()])
-    NYI[feature](kw)
-    settings = aqz.StreamSettings(**kw)
-    with pytest.raises(RuntimeError) as ei:
-        aqz.ZarrStream(settings)
-    assert "not yet implemented" in str(ei.value).lower(), str(ei.value)
-    assert list(tmp_path.iterdir()) == []
