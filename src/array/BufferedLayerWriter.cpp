@@ -2,6 +2,7 @@
 
 #include "format/DataType.hpp"
 #include "util/AlignedBuffer.hpp"
+#include "util/AllZero.hpp"
 #include "util/DirectIo.hpp"
 #include "util/Logger.hpp"
 #include "util/StreamingCopy.hpp"
@@ -192,12 +193,16 @@ BufferedLayerWriter::compress_chunk(const std::shared_ptr<LayerFlush>& flush,
 {
     const std::size_t shard = lattice_.shard_of_slot(slot);
     const bool written = errors_.capture([&] {
+        const uint8_t* input = flush->buffer->chunk(slot);
+        if (is_all_zero(input, lattice_.chunk_bytes())) {
+            return; // the fill value: left out (its index entry says so)
+        }
         ShardFile& file = *flush->files[shard];
         const std::size_t alignment = file.alignment();
         const std::size_t capacity = compressor_->max_compressed_size(lattice_.chunk_bytes());
         uint8_t* output = compression_scratch(align_up(capacity, alignment), alignment);
-        const std::size_t size = compressor_->compress(
-          flush->buffer->chunk(slot), lattice_.chunk_bytes(), output, capacity);
+        const std::size_t size =
+          compressor_->compress(input, lattice_.chunk_bytes(), output, capacity);
         // With direct I/O, the chunk's room is padded: zeros up to its end
         // make the write aligned end to end.
         const std::size_t room = std::size_t(file.padded(size));
@@ -221,25 +226,41 @@ BufferedLayerWriter::write_shard(const std::shared_ptr<LayerFlush>& flush,
     const bool written = errors_.capture([&] {
         // Uncompressed: the shard's chunks are contiguous in the layer
         // buffer and go to disk in one write.
-        const auto chunks = lattice_.layer_chunks(flush->layer, shard);
+        // Chunks of zeros (the fill value) are left out.
+        const auto all = lattice_.layer_chunks(flush->layer, shard);
         const uint8_t* first = flush->buffer->chunk(lattice_.shards()[shard].first_slot);
         const uint64_t chunk_bytes = lattice_.chunk_bytes();
+        std::vector<ShardChunk> chunks;
+        std::vector<const uint8_t*> sources;
+        for (std::size_t i = 0; i < all.size(); ++i) {
+            const uint8_t* source = first + i * chunk_bytes;
+            if (!is_all_zero(source, std::size_t(chunk_bytes))) {
+                chunks.push_back(all[i]);
+                sources.push_back(source);
+            }
+        }
+        if (chunks.empty()) {
+            return;
+        }
         ShardFile& file = *flush->files[shard];
         file.alignment(); // opens the file: padded() needs its alignment
         const uint64_t room = file.padded(chunk_bytes);
-        if (room == chunk_bytes) {
+        if (room == chunk_bytes && chunks.size() == all.size()) {
             const ByteSpan bytes{ first, chunks.size() * chunk_bytes };
             file.store(chunks, std::span(&bytes, 1));
             return;
         }
-        // Direct I/O with chunks that are not a whole number of blocks:
-        // each chunk's room is padded with zeros (one write all the same).
+        // Some chunks left out, or direct I/O with chunks that are not a
+        // whole number of blocks (each room padded with zeros): one
+        // gathered write all the same.
         std::vector<ByteSpan> pieces;
         pieces.reserve(2 * chunks.size());
         const std::size_t padding = std::size_t(room - chunk_bytes);
-        for (std::size_t i = 0; i < chunks.size(); ++i) {
-            pieces.push_back({ first + i * chunk_bytes, std::size_t(chunk_bytes) });
-            pieces.push_back({ zero_bytes(padding), padding });
+        for (const uint8_t* source : sources) {
+            pieces.push_back({ source, std::size_t(chunk_bytes) });
+            if (padding > 0) {
+                pieces.push_back({ zero_bytes(padding), padding });
+            }
         }
         file.store(chunks, pieces);
     });

@@ -198,7 +198,7 @@ void
 ShardFile::layer_written(uint64_t layer, bool ok)
 {
     std::lock_guard lock(mutex_);
-    if (finished_ || !sink_ || layer >= layer_done_.size()) {
+    if (finished_ || layer >= layer_done_.size()) {
         return;
     }
     if (!ok) {
@@ -214,6 +214,9 @@ ShardFile::layer_written(uint64_t layer, bool ok)
     }
     if (layers_committed_ == before) {
         return; // an earlier layer is still being written
+    }
+    if (!sink_) {
+        return; // no chunk so far (all the fill value): nothing to index
     }
     try {
         // An object that is only visible once complete gets its one index

@@ -94,4 +94,6 @@ def test_failed_layer_is_not_claimed(shim, tmp_path):
     assert result["failed"] == 1
     rows = claims.check_claims(tmp_path / "mid", config)[0]
     assert 0 < rows < config.frames, (rows, result)
-    assert rows % config.chunk[0] == 0, "whole layers are claimed"
+    # Whole layers, or up to the last frame appended when close() wrote
+    # the open layer after a failure elsewhere.
+    assert rows % config.chunk[0] == 0 or rows == result["appended"], (rows, result)
