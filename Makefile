@@ -24,8 +24,10 @@ CMAKE_MIN_VERSION := 3.21
 PYTHON ?= python3
 VENV := $(ROOT)/.venv
 VPY := $(VENV)/bin/python
+# s3fs (zarr-python's S3 reader in the tests) needs aiobotocore, which pins
+# botocore: without the bounds pip settles on a years-old s3fs instead.
 VENV_REQUIREMENTS := numpy pybind11 scikit-build-core pytest "zarr>=3" tensorstore \
-	ome-zarr-models pyyaml "moto[server]" boto3 s3fs
+	ome-zarr-models pyyaml "moto[server]" "boto3<1.44" "s3fs>=2026.9"
 VENV_STAMP := $(VENV)/.aqz-requirements
 # Others may install into the same venv concurrently: serialise every pip call.
 PIP := flock /tmp/aqz-venv.lock $(VPY) -m pip --disable-pip-version-check
