@@ -264,6 +264,14 @@ def serve(s3, command):
             "etag": body["ETag"],
             "content_type": body.get("ContentType", ""),
         }
+    if op == "get":  # an object's bytes (hex), or exists=false
+        try:
+            body = s3.get_object(Bucket=BUCKET, Key=command["key"])
+        except botocore.exceptions.ClientError as e:
+            if e.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                return {"exists": False}
+            raise
+        return {"exists": True, "hex": body["Body"].read().hex()}
     if op == "put":  # an object written without the client under test
         data = bytes.fromhex(command.get("hex", ""))
         s3.put_object(Bucket=BUCKET, Key=command["key"], Body=data)
