@@ -160,6 +160,9 @@ FUZZ_SEED ?= $(shell date +%s)
 fuzz: install ## Settings fuzzers: FUZZ_CASES random settings (FUZZ_SEED) in Python
 	AQZ_FUZZ_CASES=$(FUZZ_CASES) AQZ_FUZZ_SEED=$(FUZZ_SEED) \
 		$(VPY) -m pytest tests/python/test_settings_fuzz.py -q -s -k random
+	# Every write call of each fault-injection stream, and many more kills.
+	AQZ_FAULT_POINTS=0 AQZ_KILL_TRIALS=25 \
+		$(VPY) -m pytest tests/python/test_fault_injection.py tests/python/test_kill.py -q
 
 clean: ## Remove build trees and demo output (keeps the venvs)
 	rm -rf build demo.zarr my_stream.zarr
