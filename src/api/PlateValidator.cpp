@@ -267,9 +267,22 @@ PlateValidator::validate(const ZarrHCSSettings& hcs, StreamSpec& spec)
             }
         }
         for (std::size_t j = 0; j < flat_arrays; ++j) {
+            // A flat array may sit in the plate beside its nodes (the
+            // published library's "labels" in a well, next to its fields),
+            // but not at the plate, a row, a well or a field, nor inside a
+            // field's image, nor above the plate.
             const std::string& key = spec.arrays[j].key();
-            if (key == plate.path || key.empty() || is_below(key, plate.path) ||
-                is_below(plate.path, key)) {
+            bool collides = key == plate.path || key.empty() || is_below(plate.path, key);
+            for (const auto& well : plate.wells) {
+                const std::string row = plate.path + "/" + well.row;
+                const std::string at = row + "/" + well.column;
+                collides = collides || key == row || key == at;
+                for (const auto& field : well.fields) {
+                    const std::string image = at + "/" + field.path;
+                    collides = collides || key == image || is_below(key, image);
+                }
+            }
+            if (collides) {
                 fail(kInvalid,
                      "arrays[",
                      j,

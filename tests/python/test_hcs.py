@@ -355,3 +355,33 @@ def test_valid_plate_with_the_refusal_fixtures(tmp_path, version):
     stream = aqz.ZarrStream(_settings(store, version, [plate], arrays=arrays))
     stream.close()
     assert re.search("Row8", str(sorted(_settings(store, version, [plate]).get_array_keys())))
+
+
+def test_flat_array_inside_a_well_beside_its_fields(store, version):
+    """As the published library allows (its mixed flat-and-HCS test): a flat
+    array in a well, next to the well's fields of view."""
+    img = _fov_image("mean")
+    plate = aqz.Plate(path="plate", name="mixed", row_names=["C"], column_names=["5"],
+                      wells=[aqz.Well(row_name="C", column_name="5", images=[_fov("fov", img)])])
+    labels = dataclasses.replace(_fov_image(None), key="plate/C/5/labels")
+    stream = aqz.ZarrStream(_settings(store, version, [plate], arrays=[labels]))
+    data = random_data(_shape(img), "uint16", seed=7)
+    extra = random_data(_shape(labels), "uint16", seed=8)
+    stream.append(data, key="plate/C/5/fov")
+    stream.append(extra, key="plate/C/5/labels")
+    stream.close()
+    check_plate(store, version, plate, {"plate/C/5/fov": (img, data)})
+    np.testing.assert_array_equal(
+        zarr.open_array(str(store / "plate" / "C" / "5" / "labels"), mode="r")[...], extra)
+
+
+@pytest.mark.parametrize("key", ["plate", "plate/C", "plate/C/5", "plate/C/5/fov",
+                                 "plate/C/5/fov/0", ""])
+def test_flat_array_at_a_plate_node_is_refused(tmp_path, version, key):
+    img = _fov_image("mean")
+    plate = aqz.Plate(path="plate", name="mixed", row_names=["C"], column_names=["5"],
+                      wells=[aqz.Well(row_name="C", column_name="5", images=[_fov("fov", img)])])
+    flat = dataclasses.replace(_fov_image(None), key=key)
+    with pytest.raises(RuntimeError, match="collides with the plate"):
+        aqz.ZarrStream(_settings(tmp_path / "s.zarr", version, [plate], arrays=[flat]))
+    assert not (tmp_path / "s.zarr").exists()
