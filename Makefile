@@ -104,7 +104,7 @@ build: deps ## Configure and build the C library and C tests (preset default)
 	@[ -f build/default/build.ninja ] || cmake --preset default
 	cmake --build --preset default
 
-ctest: build ## Run the C tests (ctest)
+ctest: build venv ## Run the C tests (ctest; the S3 tests start moto_server from .venv)
 	$(CTEST)
 
 pytest: install ## Run the Python tests against .venv
@@ -134,7 +134,7 @@ asan-build: deps ## Build the C library and tests with ASan + UBSan (preset asan
 	cmake --build --preset asan
 
 # The asan test preset sets ASAN_OPTIONS (leak checks on) and UBSAN_OPTIONS.
-asan-ctest: asan-build ## Run ctest under ASan + UBSan (in build/asan)
+asan-ctest: asan-build venv ## Run ctest under ASan + UBSan (in build/asan)
 	ctest --preset asan
 
 asan-pytest: venv ## Run pytest against an ASan + UBSan build of the module
