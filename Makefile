@@ -17,7 +17,8 @@ export CMAKE_BUILD_PARALLEL_LEVEL ?= $(NPROC)
 # --- system packages (Debian) ------------------------------------------------
 APT_PACKAGES := libblosc-dev nlohmann-json3-dev libzstd-dev libisal-dev libyaml-dev \
 	libcurl4-openssl-dev libpugixml-dev pkg-config ninja-build cmake g++ \
-	python3 python3-venv python3-dev
+	python3 python3-venv python3-dev \
+	swift-proxy swift-object swift-container swift-account
 CMAKE_MIN_VERSION := 3.21
 
 # --- Python environment ------------------------------------------------------
