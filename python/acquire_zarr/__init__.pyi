@@ -610,28 +610,37 @@ class StreamSettings:
     def from_file(path: Union[str, os.PathLike[str]]) -> StreamSettings:
         """Load stream settings from a YAML or JSON config file.
 
-        A ``.json`` file must be JSON; anything else may be JSON or YAML
-        (YAML needs PyYAML).
+        Read by the C loader, whatever the file's extension (JSON is YAML).
+        Raises OSError if the file cannot be read, InvalidSettingsError (a
+        ValueError) naming the file, the field, the value and the line.
         """
     @staticmethod
     def from_string(text: str) -> StreamSettings:
-        """Load stream settings from a JSON or YAML config string."""
+        """Load stream settings from a JSON or YAML config string.
+
+        Read by the C loader (``ZarrStreamSettings_load_from_string``);
+        version-1 documents are migrated. Raises InvalidSettingsError (a
+        ValueError) naming the field, the value and the line.
+        """
     @staticmethod
     def from_dict(data: Dict[str, Any]) -> StreamSettings:
         """Build stream settings from a config dict (same schema as files).
 
-        Raises InvalidSettingsError (a ValueError) naming the path of an
-        unknown key or a bad value.
+        The dict is read as its JSON text by the C loader. Raises
+        InvalidSettingsError (a ValueError) naming the path of an unknown
+        key or a bad value.
         """
     def to_dict(self) -> Dict[str, Any]:
-        """Serialize stream settings to a config dict.
+        """Serialize stream settings to a config dict (the parsed JSON).
 
-        ``StreamSettings.from_dict(s.to_dict()) == s`` for any settings.
+        ``StreamSettings.from_dict(s.to_dict()) == s``, except that a
+        document holds no ``custom_metadata`` and writes the single-array
+        shorthand as the first of ``arrays``.
         """
     def to_file(self, path: Union[str, os.PathLike[str]]) -> None:
         """Dump settings to a config file (``.json`` -> JSON, else YAML)."""
     def to_yaml(self) -> str:
-        """Serialize stream settings to a YAML string (needs PyYAML)."""
+        """Serialize stream settings to a YAML string."""
     def to_json(self) -> str:
         """Serialize stream settings to a JSON string."""
 

@@ -1205,8 +1205,9 @@ class StreamSettings(_Settings):
     def from_dict(data: Dict[str, Any]) -> "StreamSettings":
         """Build stream settings from a config dict (same schema as files).
 
-        Raises InvalidSettingsError (a ValueError) naming the path of an
-        unknown key or a bad value.
+        The dict is read as its JSON text by the C loader. Raises
+        InvalidSettingsError (a ValueError) naming the path of an unknown
+        key or a bad value.
         """
         from . import _config
 
@@ -1214,7 +1215,12 @@ class StreamSettings(_Settings):
 
     @staticmethod
     def from_string(text: str) -> "StreamSettings":
-        """Load stream settings from a JSON or YAML config string."""
+        """Load stream settings from a JSON or YAML config string.
+
+        Read by the C loader (``ZarrStreamSettings_load_from_string``);
+        version-1 documents are migrated. Raises InvalidSettingsError (a
+        ValueError) naming the field, the value and the line.
+        """
         from . import _config
 
         return _config.stream_from_string(text)
@@ -1223,17 +1229,20 @@ class StreamSettings(_Settings):
     def from_file(path: Union[str, "os.PathLike[str]"]) -> "StreamSettings":
         """Load stream settings from a YAML or JSON config file.
 
-        A ``.json`` file must be JSON; anything else may be JSON or YAML
-        (YAML needs PyYAML).
+        Read by the C loader, whatever the file's extension (JSON is YAML).
+        Raises OSError if the file cannot be read, InvalidSettingsError (a
+        ValueError) naming the file, the field, the value and the line.
         """
         from . import _config
 
         return _config.stream_from_file(path)
 
     def to_dict(self) -> Dict[str, Any]:
-        """Serialize stream settings to a config dict.
+        """Serialize stream settings to a config dict (the parsed JSON).
 
-        ``StreamSettings.from_dict(s.to_dict()) == s`` for any settings.
+        ``StreamSettings.from_dict(s.to_dict()) == s``, except that a
+        document holds no ``custom_metadata`` and writes the single-array
+        shorthand as the first of ``arrays``.
         """
         from . import _config
 
@@ -1246,7 +1255,7 @@ class StreamSettings(_Settings):
         return _config.stream_to_json(self)
 
     def to_yaml(self) -> str:
-        """Serialize stream settings to a YAML string (needs PyYAML)."""
+        """Serialize stream settings to a YAML string."""
         from . import _config
 
         return _config.stream_to_yaml(self)

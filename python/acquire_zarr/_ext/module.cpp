@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include "CSettings.hpp"
+#include "Documents.hpp"
 #include "Gil.hpp"
 #include "LogBridge.hpp"
 #include "Stream.hpp"
@@ -390,6 +391,7 @@ PYBIND11_MODULE(_acquire_zarr, m)
     m.def("_estimate_max_memory_usage", &estimate_max_memory_usage, py::arg("lowered"));
     m.def("_get_array_keys", &get_array_keys, py::arg("lowered"));
     m.def("_shutdown", &shutdown);
+    aqz_python::bind_documents(m);
     m.attr("__name__") = module_name;
 
     aqz_python::install_log_bridge();
