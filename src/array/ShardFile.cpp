@@ -9,6 +9,8 @@
 namespace zarr {
 namespace {
 
+constexpr uint64_t kPage = 4096;
+
 /// Where an index of `length` bytes that must start at `offset` or later
 /// goes: within one page if it fits in one, so that writing it (and making
 /// it the file's end) is one step of the kernel's page-by-page copy, which
@@ -16,7 +18,6 @@ namespace {
 uint64_t
 index_position(uint64_t offset, uint64_t length)
 {
-    constexpr uint64_t kPage = 4096;
     if (length <= kPage && offset % kPage + length <= kPage) {
         return offset;
     }
@@ -127,7 +128,9 @@ ShardFile::reserve(std::span<const ShardChunk> chunks, std::span<uint64_t> offse
         // since the writes into the rooms come after). A whole layer's
         // rooms are known exactly; a chunk at a time, the hole is made as
         // large as a layer has taken so far, for the rest of its chunks.
-        end_ = *tail_ + tail_bytes_.size();
+        // (From a page boundary: tile writes that start mid-page cost the
+        // page cache more.)
+        end_ = align_up(*tail_ + tail_bytes_.size(), kPage);
         const uint64_t rooms_end = lay_out(chunks, offsets, false).end;
         uint64_t hole = 0;
         if (chunks.size() < chunks_per_layer_ && reserved_chunks_ > 0) {
