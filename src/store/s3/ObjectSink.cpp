@@ -47,6 +47,12 @@ ObjectSink::write(uint64_t offset, std::span<const ByteSpan> pieces)
         while (done < piece.size) {
             const std::size_t room = std::size_t(part_bytes_ - part_.size());
             const std::size_t take = std::min(room, piece.size - done);
+            if (part_.size() + take > part_.capacity()) {
+                // Grows as a vector does, but never past one part: the
+                // memory estimate counts one part per object.
+                part_.reserve(std::min<std::size_t>(
+                  std::size_t(part_bytes_), std::max(2 * part_.capacity(), part_.size() + take)));
+            }
             part_.insert(part_.end(), piece.data + done, piece.data + done + take);
             done += take;
             if (part_.size() == part_bytes_) {
