@@ -155,12 +155,16 @@ bench: install ## Run the benchmarks (benchmarks/bench.py)
 	$(VPY) benchmarks/bench.py $(BENCH_ARGS)
 
 # The settings fuzzers at length; `make test` runs a bounded number of cases.
-# A new seed each run (printed; FUZZ_SEED=n repeats one).
+# A new seed each run (printed; FUZZ_SEED=n repeats one). The C harness runs
+# in the ASan + UBSan build, with the asan test preset's options.
 FUZZ_CASES ?= 5000
+FUZZ_C_CASES ?= 10000
 FUZZ_SEED ?= $(shell date +%s)
-fuzz: install ## Settings fuzzers: FUZZ_CASES random settings (FUZZ_SEED) in Python
+fuzz: install asan-build ## Settings fuzzers: FUZZ_CASES (Python) and FUZZ_C_CASES (C API, ASan) random settings
 	AQZ_FUZZ_CASES=$(FUZZ_CASES) AQZ_FUZZ_SEED=$(FUZZ_SEED) \
 		$(VPY) -m pytest tests/python/test_settings_fuzz.py -q -s -k random
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		build/asan/tests/fuzz/settings_fuzz --seed $(FUZZ_SEED) --cases $(FUZZ_C_CASES)
 	# Every write call of each fault-injection stream, and many more kills.
 	AQZ_FAULT_POINTS=0 AQZ_KILL_TRIALS=25 \
 		$(VPY) -m pytest tests/python/test_fault_injection.py tests/python/test_kill.py -q

@@ -27,6 +27,8 @@ constexpr unsigned kMaxThreads = 4096; // more is never useful, and may not star
 // Geometry limits: far beyond any useful layout, well within memory.
 constexpr uint64_t kMaxChunksPerShard = uint64_t(1) << 24;
 constexpr uint64_t kMaxChunksPerLayer = uint64_t(1) << 20;
+// The indices of a row of shards are in memory together (64 MiB here).
+constexpr uint64_t kMaxChunksPerShardRow = uint64_t(1) << 22;
 
 /// A store path must not be, once `.`, `..` and symbolic links are
 /// resolved, the filesystem root, the working directory or one of its
@@ -245,7 +247,9 @@ clamp_to_array(const std::string& name, std::vector<DimensionSpec>& dimensions)
                 log_debug(name, " '", d.name, "': ", d.shard_chunks, " chunks per shard cut to ", chunks);
                 d.shard_chunks = chunks;
             }
-            if (i > 0) {
+            // A layer is one chunk of the first dimension, except in a 2-D
+            // array: there the first dimension is the image's Y.
+            if (i > 0 || dimensions.size() == 2) {
                 chunks_per_layer *= chunks;
             }
         }
@@ -268,14 +272,35 @@ clamp_to_array(const std::string& name, std::vector<DimensionSpec>& dimensions)
                  name,
                  ": chunk sizes this small make more than ",
                  kMaxChunksPerLayer,
-                 " chunks per chunk of '",
-                 dimensions[0].name,
-                 "' (dimension '",
+                 dimensions.size() == 2 ? " chunks in the image" : " chunks per chunk of '",
+                 dimensions.size() == 2 ? "" : dimensions[0].name + "'",
+                 " (dimension '",
                  d.name,
                  "' has chunk_size_px ",
                  d.chunk,
                  "); use larger chunks");
         }
+    }
+    // The shards of one row of shards are open together, each with an index
+    // of 16 bytes per chunk: a layer's chunks times the shard's depth along
+    // the first dimension (which, unbounded, cannot be cut to the array).
+    const uint64_t depth = dimensions.size() > 2 ? dimensions[0].shard_chunks : 1;
+    if (chunks_per_layer * depth > kMaxChunksPerShardRow) { // at most 2^20 * 2^32: no overflow
+        fail(kInvalid,
+             name,
+             ": dimension '",
+             dimensions[0].name,
+             "' has shard_size_chunks ",
+             depth,
+             ", so the shards of one row hold ",
+             chunks_per_layer * depth,
+             " chunks (their indices alone would take ",
+             chunks_per_layer * depth * 16 / (1 << 20),
+             " MiB; at most ",
+             kMaxChunksPerShardRow,
+             " chunks); use fewer shard_size_chunks along '",
+             dimensions[0].name,
+             "' or larger chunks");
     }
 }
 

@@ -18,10 +18,11 @@ ThreadPool::ThreadPool(std::size_t thread_count)
         }
     } catch (const std::system_error& error) {
         // Out of threads (a pids limit, or too many asked for): stop the
-        // ones made, and refuse rather than terminate.
+        // ones made, and refuse rather than terminate. A resource the
+        // machine cannot give, like memory: not an internal error.
         const std::size_t made = workers_.size();
         stop();
-        fail(ZarrStatusCode_InternalError,
+        fail(ZarrStatusCode_OutOfMemory,
              "cannot start ",
              thread_count,
              " worker threads (",

@@ -78,6 +78,20 @@ def _frame_dims(rng, names=("y", "x")):
     return [_dimension(rng, n, SPACE, rng.randint(1, 96 if big else 24)) for n in names]
 
 
+def _small_padding(dims: list) -> list:
+    """Keeps a chunk's padding beyond a bounded array small (at 8 bytes per
+    pixel), as the engine requires of valid settings."""
+    declared = fillable = 8
+    for d in dims:
+        declared *= d["chunk_size_px"]
+        fillable *= min(d["chunk_size_px"], d["array_size_px"] or d["chunk_size_px"])
+    if declared - fillable > (64 << 20):
+        for d in dims:
+            if d["array_size_px"]:
+                d["chunk_size_px"] = min(d["chunk_size_px"], d["array_size_px"])
+    return dims
+
+
 def _plain_array(rng) -> dict:
     """A non-NGFF array: 2 to 8 dimensions, any kinds before Y and X."""
     ndim = rng.choice([2, 3, 3, 3, 4, 4, 5, 6, 8])
@@ -87,7 +101,7 @@ def _plain_array(rng) -> dict:
         kind = rng.choice([TIME, CHANNEL, OTHER, SPACE])
         dims.append(_dimension(rng, f"d{i}", kind, first_size if i == 0 else None,
                                bounded_max=4 if ndim < 6 else 2))
-    dims += _frame_dims(rng)
+    dims = _small_padding(dims + _frame_dims(rng))
     order = None
     if rng.random() < 0.3:
         middle = list(range(1, ndim - 2))
@@ -110,7 +124,7 @@ def _ngff_array(rng) -> dict:
     # The first dimension stays first, so only behind t may z and c swap.
     acquired_z_first = has_t and has_c and has_z and rng.random() < 0.5
     dims += [d for d in ([z, channel] if acquired_z_first else [channel, z]) if d]
-    dims += _frame_dims(rng)
+    dims = _small_padding(dims + _frame_dims(rng))
     names = [d["name"] for d in dims]
     stored = [n for n in ("t", "c", "z") if n in names] + ["y", "x"]
     if rng.random() < 0.2:
@@ -293,10 +307,11 @@ def m_output_key(rng, case):
     if not arrays:
         return m_plate(rng, case)
     a = rng.choice(arrays)
-    other = [x["output_key"] for x in arrays if x is not a]
+    other = [x["output_key"] for x in arrays if x is not a and isinstance(x["output_key"], str)]
+    nested = [o + "/in" for o in other if o]
     a["output_key"] = rng.choice(NASTY_NAMES + ["old", "old/x", "g/zarr.json", "a/", "/a/",
                                                 "\u00e9/a", "k/" + "z" * 300, None, 5]
-                                 + other + [o + "/in" for o in other if o])
+                                 + other + nested)
     return ["output_key", "key", "arrays"]
 
 
@@ -359,8 +374,9 @@ def m_plate(rng, case):
         image["array_settings"]["output_key"] = rng.choice(["set", "", None])
     else:
         plate["acquisitions"] = [{"id": 1}, {"id": 1}]
+    # (More fields of view make custom_metadata ambiguous: that may be named.)
     return ["plate", "row", "column", "well", "path", "acquisition", "images", "output_key",
-            "output_key", "field", "dimension"]
+            "field", "dimension", "custom_metadata"]
 
 
 def m_max_threads(rng, case):

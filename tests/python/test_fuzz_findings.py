@@ -214,3 +214,60 @@ def test_a_late_failure_adds_nothing_to_an_existing_store(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 3, (result.stdout, result.stderr)
     _assert_old_store_intact(store)
+
+
+def test_a_2d_image_of_too_many_chunks_is_refused_without_allocating_them(tmp_path):
+    """A 2-D array's first dimension is the image's Y, inside the layer: its
+    chunks were not counted, and estimating 2^31 rows of 10-pixel chunks
+    allocated gigabytes (out of memory, or an OOM kill)."""
+    dims = [aqz.Dimension(name="y", kind=S, array_size_px=2**31, chunk_size_px=10),
+            aqz.Dimension(name="x", kind=S, array_size_px=6, chunk_size_px=4)]
+    settings = aqz.StreamSettings(store_path=str(tmp_path / "s.zarr"), version=aqz.ZarrVersion.V2,
+                                  arrays=[aqz.ArraySettings(data_type=np.uint8, dimensions=dims)])
+    for attempt in (settings.get_maximum_memory_usage, lambda: aqz.ZarrStream(settings)):
+        with pytest.raises(aqz.InvalidSettingsError, match="chunks in the image.*'y'"):
+            attempt()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_row_of_shards_with_giant_indices_is_refused(tmp_path):
+    """2^20 chunks per shard along the unbounded first dimension, 16 shards
+    a row: 256 MiB of indices (500 MiB to close 1680 bytes), not estimated."""
+    dims = [aqz.Dimension(name="t", kind=T, array_size_px=0, chunk_size_px=3,
+                          shard_size_chunks=2**20),
+            aqz.Dimension(name="y", kind=S, array_size_px=24, chunk_size_px=6, shard_size_chunks=1),
+            aqz.Dimension(name="x", kind=S, array_size_px=28, chunk_size_px=7, shard_size_chunks=1)]
+    settings = aqz.StreamSettings(store_path=str(tmp_path / "s.zarr"),
+                                  arrays=[aqz.ArraySettings(data_type=np.uint8, dimensions=dims)])
+    with pytest.raises(aqz.InvalidSettingsError, match="'t' has shard_size_chunks 1048576"):
+        aqz.ZarrStream(settings)
+    assert list(tmp_path.iterdir()) == []
+
+
+_TOO_MANY_THREADS = """
+import resource, sys
+import numpy as np
+import acquire_zarr as aqz
+with open("/proc/self/status") as status:
+    vm = next(int(l.split()[1]) for l in status if l.startswith("VmSize:")) * 1024
+resource.setrlimit(resource.RLIMIT_AS, (vm + (256 << 20),) * 2)  # stacks for a few dozen
+dims = [aqz.Dimension(name=n, kind=k, array_size_px=s, chunk_size_px=4, shard_size_chunks=1)
+        for n, k, s in (("t", aqz.DimensionType.TIME, 0), ("y", aqz.DimensionType.SPACE, 8),
+                        ("x", aqz.DimensionType.SPACE, 8))]
+try:
+    aqz.ZarrStream(aqz.StreamSettings(store_path={store!r}, max_threads=4096, arrays=[
+        aqz.ArraySettings(data_type=np.uint8, dimensions=dims)]))
+except RuntimeError as error:
+    print(error.status, error)
+    sys.exit(3)
+"""
+
+
+def test_threads_the_machine_cannot_start_are_a_resource_refusal(tmp_path):
+    """Was InternalError ("an internal error occurred") for a limit of the
+    machine; it is OutOfMemory, and the message says to lower max_threads."""
+    script = _TOO_MANY_THREADS.format(store=str(tmp_path / "s.zarr"))
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 3, (result.stdout, result.stderr)
+    assert result.stdout.startswith("OutOfMemory") and "max_threads" in result.stdout, result.stdout
+    assert list(tmp_path.iterdir()) == []
