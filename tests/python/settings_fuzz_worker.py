@@ -11,14 +11,14 @@ parent, an old store there) is exactly as it was; or the stream is created,
 some frames of known content are appended (in pieces, past the end of a
 bounded array too), it is closed, and every array is read back with
 zarr-python (every fourth case also with TensorStore and a raw chunk
-decoder via conftest.verify_array / pyramid_reference.verify_image).
+decoder: settings_fuzz_arrays.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-import math
 import os
 import pathlib
 import resource
@@ -33,11 +33,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # swapping the machine. ASan reserves terabytes of shadow memory, so there
 # the limit is left off.
 MEMORY_HEADROOM = 1536 << 20
-# Per array and case, to keep a case fast: what is offered, and the chunk
-# (v2) or shard (v3) files it may fill (this machine needs milliseconds per
-# file to create and remove it; 1-pixel chunks make thousands).
-MAX_OFFERED_BYTES = 1 << 20
-MAX_FILES = 512
 # Streams estimated bigger than this are only estimated: their buffers
 # would not fit in MEMORY_HEADROOM next to what writing them allocates.
 MAX_STREAM_BYTES = 512 << 20
@@ -68,8 +63,7 @@ import numpy as np  # noqa: E402
 import zarr  # noqa: E402
 
 import acquire_zarr as aqz  # noqa: E402
-import conftest  # noqa: E402
-import pyramid_reference as pr  # noqa: E402
+from settings_fuzz_arrays import append_all, models_of, read_back  # noqa: E402
 
 # ---------------------------------------------------------------------------
 # Building the settings objects from a case
@@ -191,180 +185,6 @@ def check_old_store(store: str, v2: bool, replaced: bool, problems: list) -> Non
 
 
 # ---------------------------------------------------------------------------
-# One array's plan: what to append, and what must then be read back
-# ---------------------------------------------------------------------------
-
-
-class ArrayModel:
-    """Acquisition-order geometry of one array, the bytes offered to it and
-    how many the engine must have accepted."""
-
-    def __init__(self, key: str, a: "aqz.ArraySettings", fov: bool, rng, version: str):
-        self.key, self.version = key, version
-        dims = list(a.dimensions)
-        self.names = [d.name for d in dims]
-        self.kinds = [d.kind for d in dims]
-        self.sizes = [d.array_size_px for d in dims]
-        self.chunks = [d.chunk_size_px for d in dims]
-        # As stored: a bounded axis has no more chunks per shard than chunks.
-        self.shards = [min(d.shard_size_chunks, -(-d.array_size_px // d.chunk_size_px))
-                       if d.array_size_px else d.shard_size_chunks for d in dims]
-        self.units = [d.unit for d in dims]
-        self.scales = [d.scale for d in dims]
-        order = list(a.storage_dimension_order)
-        self.order = [self.names.index(n) for n in order] if order else list(range(len(dims)))
-        self.method = a.downsampling_method
-        self.max_levels = a.max_levels
-        self.ngff = fov or a.is_ngff
-        self.dtype = np.dtype(a.data_type.name.lower())
-        self.codec = _codec(a.compression)
-        item = self.dtype.itemsize
-        self.frame_bytes = self.sizes[-1] * self.sizes[-2] * item
-        bounded = self.sizes[0] != 0
-        self.capacity = math.prod(self.sizes) * item if bounded else None
-        self.offered = self._offer(rng)
-        self.accepted = 0
-
-    def _offer(self, rng) -> np.ndarray:
-        """Random bytes: whole frames, a partial last frame, or (bounded)
-        exactly the capacity or more than it."""
-        layer = self.frame_bytes * math.prod(self.sizes[1:-2]) * max(1, self.chunks[0])
-        if self.capacity is not None:
-            choices = [self.capacity, self.capacity + 1 + int(rng.integers(self.frame_bytes)),
-                       int(rng.integers(self.capacity + 1)), 0]
-        else:
-            frames = int(rng.integers(0, 2 * layer // max(1, self.frame_bytes) + 2))
-            choices = [frames * self.frame_bytes,
-                       frames * self.frame_bytes + int(rng.integers(self.frame_bytes)), 0]
-        n = min(choices[int(rng.integers(len(choices)))], MAX_OFFERED_BYTES)
-        if self._files_for(n) > MAX_FILES:
-            n = 0  # creating and closing the stream is still checked
-        if self.method is not None and self.dtype.kind == "f":
-            # Finite values of a modest range: the float MEAN reference sums
-            # in float64, the engine may not; random bits would be NaN soup.
-            values = rng.normal(0, 1000, n // self.dtype.itemsize + 1).astype(self.dtype)
-            return values.view(np.uint8)[:n].copy()
-        return rng.integers(0, 256, n, dtype=np.uint8)
-
-    def _files_for(self, n: int) -> int:
-        """How many chunk or shard files `n` bytes may touch, at most."""
-        per_file = [c * (s if self.version == "v3" else 1) for c, s in zip(self.chunks, self.shards)]
-        if len(self.sizes) == 2:  # one image
-            return math.prod(-(-size // f) for size, f in zip(self.sizes, per_file)) if n else 0
-        per_layer = math.prod(-(-size // f) for size, f in zip(self.sizes[1:], per_file[1:]))
-        frames = -(-n // self.frame_bytes) if self.frame_bytes else 0
-        rows = -(-frames // math.prod(self.sizes[1:-2])) if len(self.sizes) > 2 else 1
-        return per_layer * -(-rows // per_file[0]) if n else 0
-
-    def pieces(self, rng) -> list:
-        cuts = sorted(int(c) for c in rng.integers(0, len(self.offered) + 1, int(rng.integers(0, 4))))
-        bounds = [0] + cuts + [len(self.offered)]
-        return [self.offered[a:b] for a, b in zip(bounds, bounds[1:]) if b > a]
-
-    # -- what must be on disk ----------------------------------------------
-
-    def claimed_shape(self) -> list:
-        """What level 0's metadata must claim, in acquisition order."""
-        frames = -(-self.accepted // self.frame_bytes) if self.frame_bytes else 0
-        if len(self.sizes) == 2:
-            return list(self.sizes)
-        return [-(-frames // math.prod(self.sizes[1:-2]))] + self.sizes[1:]
-
-    def readable(self) -> bool:
-        """Whether reading the claimed rows back is quick: zarr-python visits
-        every chunk of a selection, and the reference is built in memory."""
-        shape = self.claimed_shape()
-        chunks = math.prod(-(-n // c) for n, c in zip(shape, self.chunks))
-        return chunks <= 4096 and math.prod(shape) * self.dtype.itemsize <= (32 << 20)
-
-    def expected_level0(self):
-        """(stored data, mask of written samples), both in storage order."""
-        item = self.dtype.itemsize
-        shape = self.claimed_shape()
-        raw = np.zeros(math.prod(shape) * item, np.uint8)
-        raw[: self.accepted] = self.offered[: self.accepted]
-        written = np.zeros(math.prod(shape), bool)
-        written[: self.accepted // item] = True
-        data = raw.view(self.dtype).reshape(shape).transpose(self.order)
-        return np.ascontiguousarray(data), written.reshape(shape).transpose(self.order)
-
-    def stored(self, values):
-        return [values[i] for i in self.order]
-
-
-def _codec(c) -> "conftest.Codec":
-    if c is None or c.compressor == aqz.Compressor.NONE:
-        return conftest.NONE
-    if c.compressor == aqz.Compressor.ZSTD:
-        return conftest.Codec("zstd", c.level, 0)
-    kind = "blosc-lz4" if c.codec == aqz.CompressionCodec.BLOSC_LZ4 else "blosc-zstd"
-    return conftest.Codec(kind, c.level, c.shuffle)
-
-
-def _same(got: np.ndarray, want: np.ndarray, approximate: bool) -> bool:
-    if got.shape != want.shape or got.dtype != want.dtype:
-        return False
-    if approximate:
-        return bool(np.allclose(got, want, rtol=1e-5, atol=1e-3, equal_nan=True))
-    return got.tobytes() == want.tobytes()  # bitwise: NaN payloads included
-
-
-def read_back(store: str, m: ArrayModel, full: bool, problems: list) -> None:
-    fmt = 3 if m.version == "v3" else 2
-    node = os.path.join(store, m.key) if m.key else store
-    if not m.readable():  # a few frames of a huge frame: the shape, not the zeros
-        path = os.path.join(node, "0") if m.ngff else node
-        shape = zarr.open_array(path, mode="r", zarr_format=fmt).shape
-        if list(shape) != m.stored(m.claimed_shape()):
-            problems.append(f"{path}: shape {shape}, want {m.stored(m.claimed_shape())}")
-        return
-    level0, written = m.expected_level0()
-    sizes = m.stored(m.sizes)
-    if m.method is not None:
-        levels = pr.plan_levels(sizes, m.stored(m.chunks), m.stored(m.shards),
-                                m.stored(m.kinds), m.max_levels)
-    else:
-        levels = [pr.Level(tuple(sizes), tuple(m.stored(m.shards)), (False,) * len(sizes),
-                           (0,) * len(sizes))]
-    # The raw-chunk decoder pads the data to whole shards in memory.
-    shards = m.stored(m.shards) if m.version == "v3" else [1] * len(m.shards)  # v2: ignored
-    padded = [-(-n // (c * s)) * c * s for n, c, s in zip(level0.shape, m.stored(m.chunks),
-                                                          shards)]
-    if full and math.prod(padded) * m.dtype.itemsize < (64 << 20):  # metadata, zarr-python, TensorStore, raw chunks
-        spec = conftest.ArraySpec(shape=level0.shape, chunks=m.stored(m.chunks),
-                                  shards=m.stored(m.shards), dtype=m.dtype.name, key=m.key,
-                                  codec=m.codec, dim0_size=sizes[0], names=m.stored(m.names))
-        if m.ngff:
-            pr.verify_image(pathlib.Path(store), m.key, m.version, m.stored(m.names),
-                            m.stored(m.kinds), sizes, m.stored(m.chunks), m.stored(m.shards),
-                            m.dtype.name, level0, m.method, m.max_levels, m.codec,
-                            m.stored(m.units), m.stored(m.scales), mask=written,
-                            validate=False)
-        else:
-            conftest.verify_array(pathlib.Path(store), spec, m.version, level0)
-        return
-    refs = pr.pyramid(level0, levels, m.method) if m.method is not None else [level0]
-    masks = [None]
-    for lv in levels[1:]:
-        prev = written if len(masks) == 1 else masks[-1]
-        masks.append(pr.downsample_step(prev, "min", lv.halves_yx, lv.z_axis))
-    approximate = m.dtype.kind == "f" and m.method == aqz.DownsamplingMethod.MEAN
-    for k, (ref, mask) in enumerate(zip(refs, masks)):
-        path = os.path.join(node, str(k)) if m.ngff else node
-        got = zarr.open_array(path, mode="r", zarr_format=fmt)[...]
-        if mask is not None:
-            if got.shape != ref.shape:
-                problems.append(f"{path}: shape {got.shape}, want {ref.shape}")
-                continue
-            got, ref = got[mask], ref[mask]
-        if not _same(got, ref, approximate and k > 0):
-            problems.append(f"{path}: read back {got.shape} {got.dtype} differs from the "
-                            f"reference {ref.shape} {ref.dtype}")
-    if m.ngff and os.path.exists(os.path.join(node, str(len(levels)))):
-        problems.append(f"{node}: an unexpected level {len(levels)}")
-
-
-# ---------------------------------------------------------------------------
 # One case
 # ---------------------------------------------------------------------------
 
@@ -394,46 +214,6 @@ def _check_refusal(case: dict, error: BaseException, problems: list) -> None:
         problems.append(f"valid settings were refused: {message[:300]!r}")
 
 
-def _append_all(stream, models: list, rng, problems: list) -> None:
-    """Interleaved appends in random pieces; the crossing of a bounded end
-    must be refused (WriteOutOfBounds) after taking what fits."""
-    queue = [(m, p) for m in models for p in m.pieces(rng)]
-    order = rng.permutation(len(queue)) if len(models) > 1 else range(len(queue))
-    pending = {id(m): [p for mm, p in queue if mm is m] for m in models}
-    for i in order:
-        m = queue[i][0]
-        piece = pending[id(m)].pop(0)
-        key = m.key if len(models) > 1 or rng.random() < 0.5 else None
-        room = None if m.capacity is None else m.capacity - m.accepted
-        data = piece
-        if len(piece) % m.dtype.itemsize == 0 and rng.random() < 0.3:
-            data = piece.view(m.dtype)  # a typed array is taken as its bytes
-        elif rng.random() < 0.2:
-            data = bytes(piece)
-        try:
-            stream.append(data, key=key)
-        except aqz.AcquireZarrError as error:
-            if room is None or len(piece) <= room:
-                problems.append(f"append of {len(piece)} bytes to {m.key!r} refused: {error}")
-                continue
-            if room > 0 and error.status != "WriteOutOfBounds":
-                problems.append(f"overflowing append: status {error.status}, not WriteOutOfBounds")
-            m.accepted = m.capacity  # what fits is kept
-            continue
-        if room is not None and len(piece) > room:
-            problems.append(f"append of {len(piece)} bytes past the end of {m.key!r} "
-                            f"({room} bytes left) was accepted")
-        m.accepted += len(piece) if room is None else min(len(piece), room)
-
-
-def _models(settings, version: str, rng) -> list:
-    arrays = [(a, False) for a in settings._all_arrays()]
-    arrays += [(img.array_settings, True) for p in settings.plates for w in p.wells
-               for img in w.images]
-    keys = settings.get_array_keys()
-    return [ArrayModel(k, a, fov, rng, version) for k, (a, fov) in zip(keys, arrays)]
-
-
 def _parents(path, sandbox: str) -> set:
     """The directories between the sandbox and `path`, relative to it."""
     if path is None:
@@ -450,8 +230,21 @@ def _utf8(text: str) -> bool:
         return False
 
 
-def run_case(case: dict, base: str) -> dict:
-    problems: list = []
+@dataclasses.dataclass
+class Sandbox:
+    """A case's directory: the working directory `work` inside it, a file
+    that is not a directory, and maybe an old store at the store path."""
+
+    dir: str
+    work: str
+    path: object  # the store_path as the case spells it
+    resolved: object  # where it leads, or None
+    inside: bool  # ... which is below `dir`
+    existing: bool  # an old store was put there
+    old_v2: bool
+
+
+def make_sandbox(case: dict, base: str) -> Sandbox:
     sandbox = os.path.join(base, f"case-{case['index']}")
     work = os.path.join(sandbox, "work")
     os.makedirs(os.path.join(work, "sub"))
@@ -459,7 +252,6 @@ def run_case(case: dict, base: str) -> dict:
         f.write("a file, not a directory")
     with open(os.path.join(work, "keep.txt"), "w") as f:
         f.write("the working directory's own file")
-    stream_case = case["stream"]
     raw = case["store"]["path"]
     path = raw.replace("{sandbox}", sandbox) if isinstance(raw, str) else raw
     resolved = None
@@ -470,32 +262,79 @@ def run_case(case: dict, base: str) -> dict:
         except UnicodeEncodeError:
             resolved = None
     inside = resolved is not None and resolved.startswith(sandbox + os.sep)
-    if not inside:
-        # The filesystem root, the working directory's parents...: with
-        # overwrite a regression would remove what is there, so only ever
-        # without it (the refusal is what is tested).
-        stream_case = dict(stream_case, overwrite=False)
-    v2_old = case["store"]["existing_v2"]
+    old_v2 = case["store"]["existing_v2"]
     existing = inside and case["store"]["existing"] and not os.path.lexists(resolved)
     if existing:
         try:
             os.makedirs(os.path.dirname(resolved), exist_ok=True)
-        except OSError:  # a file is in the way: that is the case's point
+            shutil.copytree(old_store(base, old_v2), resolved)
+        except OSError:  # a file in the way, a name too long: the case's point
             existing = False
-        else:
-            try:
-                shutil.copytree(old_store(base, v2_old), resolved)
-            except OSError:  # a name too long: that is the case's point
-                existing = False
+    if case["store"]["pathlib"] and isinstance(path, str):
+        path = pathlib.Path(path)
+    return Sandbox(sandbox, work, path, resolved, inside, existing, old_v2)
+
+
+def check_refused(case: dict, box: Sandbox, error, before: dict, root_before: list,
+                  problems: list) -> dict:
+    _check_refusal(case, error, problems)
+    after = snapshot(box.dir)
+    if after != before:
+        problems.append(f"the refused creation changed the disk: {_diff(before, after)} "
+                        f"(refused with: {str(error)[:300]!r})")
+    if sorted(os.listdir("/")) != root_before:
+        problems.append("the refused creation changed the filesystem root")
+    return {"outcome": "refused", "problems": problems, "message": str(error)[:500]}
+
+
+def check_created(case: dict, box: Sandbox, stream, settings, overwrite: bool, before: dict,
+                  rng, problems: list) -> dict:
+    version = "v2" if settings.version == aqz.ZarrVersion.V2 else "v3"
+    models = models_of(settings, version, rng)
+    append_all(stream, models, rng, problems)
+    stream.close()
+    if not box.inside:
+        problems.append(f"a store outside the sandbox was accepted: {box.path!r}")
+        return {"outcome": "created", "problems": problems}
+    # The full check (TensorStore, raw chunks, group documents) for a
+    # quarter of the cases; not where TensorStore cannot open the path (not
+    # UTF-8) or an old store of the other version shares the groups.
+    mixed = box.existing and not overwrite and box.old_v2 != (version == "v2")
+    full = case["index"] % 4 == 0 and _utf8(box.resolved) and not mixed
+    for i, m in enumerate(models):
+        read_back(box.resolved, m, full=full and i == 0, problems=problems)
+    if box.existing:
+        check_old_store(box.resolved, box.old_v2, overwrite, problems)
+    # Nothing outside the store changed, but for its new parent directories.
+    ignored = _parents(box.resolved, box.dir)
+
+    def outside(tree: dict) -> dict:
+        return {k: v for k, v in tree.items() if k not in ignored
+                and not os.path.join(box.dir, k).startswith(box.resolved)}
+
+    after = snapshot(box.dir)
+    if outside(after) != outside(before):
+        problems.append(f"files outside the store changed: {_diff(outside(before), outside(after))}")
+    return {"outcome": "created", "problems": problems}
+
+
+def run_case(case: dict, base: str) -> dict:
+    problems: list = []
+    box = make_sandbox(case, base)
+    stream_case = case["stream"]
+    if not box.inside:
+        # The filesystem root, the working directory's parents...: with
+        # overwrite a regression would remove what is there, so only ever
+        # without it (the refusal is what is tested).
+        stream_case = dict(stream_case, overwrite=False)
     root_before = sorted(os.listdir("/"))
-    before = snapshot(sandbox)
+    before = snapshot(box.dir)
     rng = np.random.default_rng(case["data_seed"])
-    os.chdir(work)
+    os.chdir(box.work)
     try:
+        estimate_error = None
         try:
-            settings = build_settings(stream_case, pathlib.Path(path) if case["store"]["pathlib"]
-                                      and isinstance(path, str) else path)
-            estimate_error = None
+            settings = build_settings(stream_case, box.path)
             try:
                 if settings.get_maximum_memory_usage() > MAX_STREAM_BYTES:
                     return {"outcome": "estimated", "problems": problems}
@@ -507,41 +346,11 @@ def run_case(case: dict, base: str) -> dict:
                     problems.append(f"get_maximum_memory_usage() ran out of memory: {error}")
             stream = aqz.ZarrStream(settings)
         except Exception as error:  # noqa: BLE001 - which one is the test
-            _check_refusal(case, error, problems)
-            after = snapshot(sandbox)
-            if after != before:
-                problems.append(f"the refused creation changed the disk: {_diff(before, after)} "
-                                f"(refused with: {str(error)[:300]!r})")
-            if sorted(os.listdir("/")) != root_before:
-                problems.append("the refused creation changed the filesystem root")
-            return {"outcome": "refused", "problems": problems, "message": str(error)[:500]}
+            return check_refused(case, box, error, before, root_before, problems)
         if estimate_error is not None:  # it validates the same settings
             problems.append(f"the estimate refused ({estimate_error}) but creation succeeded")
-        version = "v2" if settings.version == aqz.ZarrVersion.V2 else "v3"
-        models = _models(settings, version, rng)
-        _append_all(stream, models, rng, problems)
-        stream.close()
-        if not inside:
-            problems.append(f"a store outside the sandbox was accepted: {path!r}")
-            return {"outcome": "created", "problems": problems}
-        # The full check (TensorStore, raw chunks, group documents) for a
-        # quarter of the cases; not where TensorStore cannot open the path
-        # (not UTF-8) or an old store of the other version shares the groups.
-        full = case["index"] % 4 == 0 and _utf8(resolved) and not (
-            existing and not stream_case["overwrite"] and v2_old != (version == "v2"))
-        for i, m in enumerate(models):
-            read_back(resolved, m, full=full and i == 0, problems=problems)
-        if existing:
-            check_old_store(resolved, v2_old, bool(stream_case["overwrite"]), problems)
-        outside = {k: v for k, v in snapshot(sandbox).items()
-                   if not os.path.join(sandbox, k).startswith(resolved)}
-        expected = {k: v for k, v in before.items()
-                    if not os.path.join(sandbox, k).startswith(resolved)}
-        ancestors = _parents(resolved, sandbox)
-        expected = {k: v for k, v in expected.items() if k not in ancestors}
-        if {k: v for k, v in outside.items() if k not in ancestors} != expected:
-            problems.append(f"files outside the store changed: {_diff(expected, outside)}")
-        return {"outcome": "created", "problems": problems}
+        return check_created(case, box, stream, settings, bool(stream_case["overwrite"]),
+                             before, rng, problems)
     except AssertionError:
         problems.append(f"read-back check failed: {traceback.format_exc()[-1500:]}")
         return {"outcome": "created", "problems": problems}
@@ -550,7 +359,7 @@ def run_case(case: dict, base: str) -> dict:
         return {"outcome": "error", "problems": problems}
     finally:
         os.chdir(base)
-        shutil.rmtree(sandbox, ignore_errors=True)
+        shutil.rmtree(box.dir, ignore_errors=True)
 
 
 def main() -> None:
