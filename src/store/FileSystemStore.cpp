@@ -61,6 +61,16 @@ FileSystemStore::prepare(bool overwrite)
     }
     root_existed_ = fs::exists(root, error);
     journaling_ = root_existed_;
+    // The ancestors that do not exist yet are made here too; a failed
+    // creation removes them again (undo_prepare), deepest first.
+    new_ancestors_.clear();
+    if (!root_existed_) {
+        for (fs::path up = root.parent_path(); !up.empty() && up != up.root_path() &&
+                                               !fs::exists(up, error);
+             up = up.parent_path()) {
+            new_ancestors_.push_back(up);
+        }
+    }
     fs::create_directories(root, error);
     if (error || !fs::is_directory(root)) {
         fail(ZarrStatusCode_IOError,
@@ -80,6 +90,7 @@ FileSystemStore::keep_prepared()
         journal_.clear();
         new_directories_.clear();
     }
+    new_ancestors_.clear();
     if (replaced_root_.empty()) {
         return;
     }
@@ -100,6 +111,10 @@ FileSystemStore::undo_prepare()
     std::error_code error;
     if (!root_existed_) {
         fs::remove_all(root_, error); // only what this stream created
+        for (const auto& ancestor : new_ancestors_) {
+            fs::remove(ancestor, error); // only if still empty
+        }
+        new_ancestors_.clear();
     }
     std::lock_guard lock(journal_mutex_);
     journaling_ = false;

@@ -54,6 +54,8 @@ class FileSystemStore final : public Store
     std::shared_ptr<DirectIoPolicy> direct_io_;
     bool root_existed_ = false;           // before prepare()
     std::filesystem::path replaced_root_; // the old store, moved aside
+    // The root's ancestors that prepare() made (it did not exist), deepest first.
+    std::vector<std::filesystem::path> new_ancestors_;
 
     // Between prepare() and keep_prepared()/undo_prepare() in a root that
     // existed: each file written with its content before (none: it was

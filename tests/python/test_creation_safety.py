@@ -148,6 +148,23 @@ def test_failed_creation_of_a_new_store_leaves_nothing(tmp_path):
     assert not store.exists()
 
 
+def test_late_failed_creation_removes_the_parent_directories_it_made(tmp_path):
+    """A store path below directories that do not exist yet: creation makes them,
+    and a creation that fails after that (the layer buffer's allocation) takes them
+    back, not only the store directory itself."""
+    import subprocess
+    import sys
+
+    (tmp_path / "kept").mkdir()
+    store = tmp_path / "kept" / "new" / "deeper" / "s.zarr"
+    script = _FAIL_LATE.format(tests=str(Path(__file__).parent), store=str(store))
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 3, (result.stdout, result.stderr)
+    assert "OutOfMemory" in result.stdout or "memory" in result.stdout.lower(), result.stdout
+    assert [p.name for p in tmp_path.iterdir()] == ["kept"]
+    assert list((tmp_path / "kept").iterdir()) == [], "the directories it made are gone"
+
+
 def test_overwrite_replaces_the_store_once_creation_succeeded(tmp_path):
     store = tmp_path / "s.zarr"
     _old_store(store)
