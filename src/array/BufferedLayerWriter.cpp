@@ -47,7 +47,8 @@ compression_scratch(std::size_t bytes, std::size_t alignment)
     return scratch.ensure(bytes, std::max<std::size_t>(alignment, kScratchAlignment));
 }
 
-/// The scratch all workers together hold (see compression_scratch).
+/// The scratch all workers together hold (see compression_scratch), and
+/// the compressor's working memory in each of them.
 std::size_t
 scratch_bytes(const ChunkCompressor* compressor,
               const ChunkLattice& lattice,
@@ -58,7 +59,8 @@ scratch_bytes(const ChunkCompressor* compressor,
         return 0;
     }
     const uint64_t capacity = compressor->max_compressed_size(lattice.chunk_bytes());
-    return thread_count * std::size_t(align_up(capacity, kScratchAlignment));
+    return thread_count * (std::size_t(align_up(capacity, kScratchAlignment)) +
+                           compressor->working_memory_bytes(lattice.chunk_bytes()));
 }
 
 } // namespace

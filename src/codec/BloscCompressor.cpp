@@ -1,8 +1,11 @@
 #include "codec/BloscCompressor.hpp"
 
+#include "codec/ZstdCompressor.hpp"
 #include "util/ZarrError.hpp"
 
+#include <algorithm>
 #include <blosc.h>
+#include <zstd.h>
 
 namespace zarr {
 
@@ -23,6 +26,21 @@ std::size_t
 BloscCompressor::max_compressed_size(std::size_t input_bytes) const
 {
     return input_bytes + BLOSC_MAX_OVERHEAD;
+}
+
+std::size_t
+BloscCompressor::working_memory_bytes(std::size_t input_bytes) const
+{
+    // A call's context holds a few block-sized buffers (shuffle, temporary
+    // output), and with Zstd inside, a Zstd context for one block: c-blosc
+    // maps its levels 1-8 to Zstd 2*level-1 and 9 to Zstd's maximum.
+    const std::size_t block = block_size_ ? std::min(block_size_, input_bytes) : input_bytes;
+    std::size_t bytes = 4 * block + (64 << 10);
+    if (codec_name_ == "zstd" && level_ > 0) {
+        const int zstd_level = level_ < 9 ? 2 * level_ - 1 : ZSTD_maxCLevel();
+        bytes += zstd_context_bytes(zstd_level, block);
+    }
+    return bytes;
 }
 
 std::size_t

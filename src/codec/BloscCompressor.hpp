@@ -21,6 +21,7 @@ class BloscCompressor final : public ChunkCompressor
                     std::size_t block_size);
 
     std::size_t max_compressed_size(std::size_t input_bytes) const override;
+    std::size_t working_memory_bytes(std::size_t input_bytes) const override;
     std::size_t compress(const uint8_t* input,
                          std::size_t size,
                          uint8_t* output,

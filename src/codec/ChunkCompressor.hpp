@@ -26,6 +26,11 @@ class ChunkCompressor
                                  uint8_t* output,
                                  std::size_t capacity) const = 0;
 
+    /// Memory one thread holds while it compresses chunks of `input_bytes`
+    /// (codec contexts and tables, beyond the input and the output), for
+    /// the memory estimate: Zstd at its high levels needs hundreds of MiB.
+    virtual std::size_t working_memory_bytes(std::size_t input_bytes) const = 0;
+
     /// The compressor for `spec`, items of `item_size` bytes.
     static std::unique_ptr<ChunkCompressor> create(const CompressionSpec& spec,
                                                    std::size_t item_size);

@@ -3,6 +3,8 @@
 #include "util/ZarrError.hpp"
 
 #include <memory>
+// For ZSTD_estimateCCtxSize_usingCParams (exported by the shared libzstd).
+#define ZSTD_STATIC_LINKING_ONLY
 #include <zstd.h>
 
 namespace zarr {
@@ -26,6 +28,15 @@ thread_context()
 
 } // namespace
 
+std::size_t
+zstd_context_bytes(int level, std::size_t input_bytes)
+{
+    // The parameters ZSTD_compressCCtx picks for this level and input size
+    // (the window and tables shrink to small inputs).
+    const ZSTD_compressionParameters params = ZSTD_getCParams(level, input_bytes, 0);
+    return ZSTD_estimateCCtxSize_usingCParams(params);
+}
+
 ZstdCompressor::ZstdCompressor(int level)
   : level_(level)
 {
@@ -35,6 +46,12 @@ std::size_t
 ZstdCompressor::max_compressed_size(std::size_t input_bytes) const
 {
     return ZSTD_compressBound(input_bytes);
+}
+
+std::size_t
+ZstdCompressor::working_memory_bytes(std::size_t input_bytes) const
+{
+    return zstd_context_bytes(level_, input_bytes);
 }
 
 std::size_t
