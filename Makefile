@@ -27,7 +27,7 @@ VENV := $(ROOT)/.venv
 VPY := $(VENV)/bin/python
 # s3fs (zarr-python's S3 reader in the tests) needs aiobotocore, which pins
 # botocore: without the bounds pip settles on a years-old s3fs instead.
-VENV_REQUIREMENTS := numpy pybind11 scikit-build-core pytest "zarr>=3" tensorstore \
+VENV_REQUIREMENTS := numpy pybind11 scikit-build-core pytest "zarr>=3" tensorstore tifffile "dask[array]" tqdm \
 	ome-zarr-models pyyaml "moto[server]" "boto3<1.44" "s3fs>=2026.9"
 VENV_STAMP := $(VENV)/.aqz-requirements
 # Others may install into the same venv concurrently: serialise every pip call.
@@ -119,10 +119,10 @@ test: deps venv install build ## Everything: deps, venv, install, build, then ct
 demo: ## Stream a simulated camera to a temporary folder, read it back, remove it (DEMO_ARGS="--output demo.zarr" keeps it)
 	@echo "demo: 1. install what is missing: system packages, .venv, and the package"
 	@echo "         (building it takes a few minutes the first time on 2 cores, seconds after that)"
-	@echo "      2. run examples/python/demo.py $(DEMO_ARGS) (it says where it writes, how much,"
+	@echo "      2. run acquire-zarr demo $(DEMO_ARGS) (it says where it writes, how much,"
 	@echo "         and removes its temporary folder at the end; --help lists its options)"
 	@$(MAKE) --no-print-directory install
-	$(VPY) examples/python/demo.py $(DEMO_ARGS)
+	$(VENV)/bin/acquire-zarr demo $(DEMO_ARGS)
 
 quickstart: ## Run the README's Python quick start (examples/python/quickstart.py is that block); writes my_stream.zarr here
 	@echo "quickstart: install what is missing (the first build takes a few minutes), then run"
