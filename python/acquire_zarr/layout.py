@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -107,12 +107,13 @@ class Layout:
         shards: The shard shape, a multiple of ``chunks`` along every axis, or
             None for no sharding (one chunk per shard).
         itemsize: Bytes per element when the dtype was given, else None (used
-            only by ``str()``, which adds chunk and shard sizes in bytes).
+            only by ``str()``, which adds chunk and shard sizes in bytes; not
+            compared).
     """
 
     chunks: Tuple[int, ...]
     shards: Optional[Tuple[int, ...]] = None
-    itemsize: Optional[int] = None
+    itemsize: Optional[int] = field(default=None, compare=False)
 
     def __repr__(self) -> str:
         return f"Layout(chunks={self.chunks}, shards={self.shards})"

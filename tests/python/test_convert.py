@@ -254,6 +254,20 @@ def test_overwrite_replaces(tmp_path):
     np.testing.assert_array_equal(read_zarr(store, "0", "v3"), data)
 
 
+def test_readme_example_runs_as_written(tmp_path):
+    import sys
+
+    from test_readme import readme_block, run_python
+
+    code = readme_block("Converting whole arrays", "python")
+    result = run_python(sys.executable, code, tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines == ["chunks 32x32x32 (64 KiB), shards 128x320x416 (520 chunks, 32.5 MiB)",
+                     "5 True"], lines
+    validate_ngff_image(tmp_path / "volume.ome.zarr", "", "v3")
+
+
 # --------------------------------------------------------------------------
 # slabs and memory
 # --------------------------------------------------------------------------
