@@ -417,7 +417,7 @@ def build_multiscale(
 
     ms: Dict[str, Any] = {}
     if existing is not None:  # keep what we do not write (e.g. "metadata")
-        ms.update({k: v for k, v in existing.items() if k not in ("axes", "datasets", "coordinateTransformations", "version")})
+        ms.update({k: v for k, v in existing.items() if k not in ("axes", "datasets", "version")})
     if ome_version == "0.4":
         ms["version"] = "0.4"
     if name is not None:
@@ -462,11 +462,42 @@ def apply(node: Node, ome_version: str, attrs: Dict[str, Any], paths: Sequence[s
                     meta["dimension_names"] = list(names)
                     write_json_atomic(f, meta)
         write_attrs(node, attrs)
+        reconsolidate(node, snap)
         validate_group(node, ome_version, validate)
     except BaseException:
         snap.restore()
         node.attrs = old_attrs
         raise
+
+
+def reconsolidate(node: Node, snap: Snapshot) -> None:
+    """Refresh consolidated metadata (v2 ``.zmetadata``, v3
+    ``consolidated_metadata``) of the group and of the groups above it, so
+    readers that trust it see the new levels and attributes."""
+    p = node.path.resolve()
+    while True:
+        n = read_node(p)
+        if n is None or n.kind != "group" or n.zarr_format != node.zarr_format:
+            break
+        if node.zarr_format == 2:
+            has = (p / ".zmetadata").is_file()
+            files = [p / ".zmetadata"]
+        else:
+            has = n.meta.get("consolidated_metadata") is not None
+            files = [p / "zarr.json"]
+        if has:
+            import warnings
+
+            import zarr
+
+            for f in files:
+                snap.save(f)
+            with warnings.catch_warnings():  # v3 "not part of the specification": the store has it already
+                warnings.simplefilter("ignore")
+                zarr.consolidate_metadata(str(p), zarr_format=node.zarr_format)
+        if p.parent == p:
+            break
+        p = p.parent
 
 
 def write_ome_metadata(

@@ -49,7 +49,7 @@ _ENGINE_DTYPES = {
 _V2_DTYPES = {"|u1": "uint8", "<u2": "uint16", "<u4": "uint32", "<u8": "uint64", "|i1": "int8", "<i2": "int16",
               "<i4": "int32", "<i8": "int64", "<f4": "float32", "<f8": "float64", "|b1": None}
 
-DEFAULT_SLAB_BYTES = 256 << 20
+DEFAULT_SLAB_BYTES = 64 << 20
 
 
 # --------------------------------------------------------------------------
@@ -60,10 +60,14 @@ DEFAULT_SLAB_BYTES = 256 << 20
 def _round_div_pow2(total: np.ndarray, shift: int) -> np.ndarray:
     """total / 2**shift on int64, rounded to nearest, ties to even."""
     n = 1 << shift
-    q = total >> shift
     r = total & (n - 1)
-    up = (2 * r > n) | ((2 * r == n) & ((q & 1) == 1))
-    return q + up
+    total >>= shift  # the quotient, in place
+    # up when the remainder is over half, or exactly half and the quotient odd
+    r <<= 1
+    up = r > n
+    up |= (r == n) & ((total & 1) == 1)
+    total += up
+    return total
 
 
 def _int_mean(samples: Sequence[np.ndarray], dtype: np.dtype) -> np.ndarray:
@@ -73,7 +77,8 @@ def _int_mean(samples: Sequence[np.ndarray], dtype: np.dtype) -> np.ndarray:
     shift = n.bit_length() - 1
     assert 1 << shift == n
     if dtype.itemsize < 8:
-        total = samples[0].astype(np.int64)
+        # 8 samples of 16 bits fit in 32 bits
+        total = samples[0].astype(np.int32 if dtype.itemsize <= 2 else np.int64)
         for s in samples[1:]:
             total += s
         return _round_div_pow2(total, shift).astype(dtype)
@@ -128,11 +133,63 @@ def _reduce(samples: List[np.ndarray], mode: str, dtype: np.dtype) -> np.ndarray
     raise ValueError(mode)
 
 
+def _pairs(t: np.ndarray, ax: int) -> Tuple[np.ndarray, np.ndarray]:
+    a = [slice(None)] * t.ndim
+    b = [slice(None)] * t.ndim
+    a[ax], b[ax] = slice(0, None, 2), slice(1, None, 2)
+    return t[tuple(a)], t[tuple(b)]
+
+
+def _pair_fold(block: np.ndarray, axes: Sequence[int], op, acc=None) -> np.ndarray:
+    """Combine the samples of each block pair by pair, one axis at a time
+    (the last first: each pass reads memory in order and halves it)."""
+    t = block
+    for i, ax in enumerate(sorted(axes, reverse=True)):
+        a, b = _pairs(t, ax)
+        if i == 0:
+            t = a.astype(acc) if acc is not None else a.copy()
+            op(t, b, out=t, casting="unsafe")
+        else:
+            t = op(a, b)
+    return t
+
+
+def _int_mean_blocks(block: np.ndarray, axes: Sequence[int]) -> np.ndarray:
+    """Exact integer mean of each block (2^len(axes) samples), rounded to
+    nearest with ties to even, never overflowing: sums pair by pair."""
+    dtype = block.dtype
+    shift = len(axes)
+    n = 1 << shift
+    if dtype.itemsize < 8:
+        acc = np.int32 if dtype.itemsize <= 2 else np.int64  # 8 samples of 16 bits fit in 32
+        return _round_div_pow2(_pair_fold(block, axes, np.add, acc), shift).astype(dtype)
+    # 64-bit: v = hi * 2^32 + lo with lo in [0, 2^32); the sums of each part
+    # fit in int64, and since 2^32 / n is an integer,
+    # floor(total / n) = sum_hi * (2^32 / n) + floor(sum_lo / n),
+    # computed modulo 2^64 (the true mean fits the type, so it is exact).
+    signed = dtype.kind == "i"
+    v = block.view(np.int64) if signed else block.view(np.uint64)
+    sum_hi = _pair_fold((v >> 32).astype(np.int64), axes, np.add)
+    sum_lo = _pair_fold((v & 0xFFFFFFFF).astype(np.int64), axes, np.add)
+    r = sum_lo & (n - 1)
+    with np.errstate(over="ignore"):
+        q = sum_hi.view(np.uint64) * np.uint64((1 << 32) >> shift) + (sum_lo >> shift).view(np.uint64)
+        up = (2 * r > n) | ((2 * r == n) & ((q & np.uint64(1)) == 1))
+        out = q + up.astype(np.uint64)
+    return out.view(np.int64).astype(dtype) if signed else out.astype(dtype)
+
+
 def _pool(block: np.ndarray, axes: Sequence[int], mode: str) -> np.ndarray:
     """Reduce 2-sample blocks along ``axes`` (even sizes there)."""
     if not axes:
         return block.copy()
-    samples = []
+    if mode == "decimate":
+        return block[tuple(slice(0, None, 2) if d in axes else slice(None) for d in range(block.ndim))].copy()
+    if mode in ("min", "max"):  # NaN wins (np.minimum / np.maximum), as in the engine
+        return _pair_fold(block, axes, np.minimum if mode == "min" else np.maximum)
+    if mode == "mean" and block.dtype.kind in "ui":
+        return _int_mean_blocks(block, axes)
+    samples = []  # float mean (summed in the engine's order) and median
     for offs in itertools.product((0, 1), repeat=len(axes)):
         idx = [slice(None)] * block.ndim
         for ax, o in zip(axes, offs):
@@ -236,49 +293,74 @@ def _next_name(prev: str) -> str:
 # --------------------------------------------------------------------------
 
 
-def _slabs(src_shape, out_shape, halved, src_chunks, itemsize, budget) -> Iterator[Tuple[tuple, tuple]]:
-    """(source region, output region) pairs covering the output in C order;
-    each output region is contiguous in C order (the engine's append order).
+def _slabs(src_shape, out_shape, halved, src_chunks, itemsize, budget) -> Iterator[Tuple[tuple, tuple, tuple, bool, bool]]:
+    """The reads that make a level, in order: (source region, output block,
+    where the region's result goes in the block, first of the block, last of
+    the block). Output blocks cover the output in C order, each contiguous in
+    C order (the engine's append order): one index along the axes before an
+    emission axis e, a range along e, everything after it.
 
-    A region fixes one index along the axes before a split axis s, takes a
-    range along s and everything after it. s is the first axis at which a
-    region spanning whole source chunks along s fits ``budget`` bytes of
-    source (else the first at which one step fits)."""
+    Reads should span whole source chunks (a chunk cut in two is decoded
+    twice): the emission axis is the first at which a block spanning whole
+    source chunks along it fits ``budget`` bytes of source, read at once;
+    else the first at which such an output block fits the budget, read in
+    bands along the next axis that span whole chunks and fit; else the first
+    axis at which one step fits (reads may then cut chunks)."""
     nd = len(src_shape)
     r = [2 if d in halved else 1 for d in range(nd)]
-    after = [1] * (nd + 1)
+    src_after = [1] * (nd + 1)
+    out_after = [1] * (nd + 1)
     for d in range(nd - 1, -1, -1):
-        after[d] = after[d + 1] * src_shape[d]
+        src_after[d] = src_after[d + 1] * src_shape[d]
+        out_after[d] = out_after[d + 1] * out_shape[d]
 
-    def unit_bytes(s):  # source bytes of one output step along s
-        return itemsize * math.prod(r[:s]) * r[s] * after[s + 1]
+    def src_unit(d):  # source bytes of one output step along d, one index before d, all after
+        return itemsize * math.prod(r[:d]) * r[d] * src_after[d + 1]
 
-    choice = None
-    for s in range(nd):
-        m = src_chunks[s] // math.gcd(src_chunks[s], r[s])  # output steps per whole source chunks
-        m = min(m, out_shape[s])
-        if unit_bytes(s) * m <= budget:
-            choice = (s, max(m, (budget // unit_bytes(s)) // m * m))
+    def aligned(d):  # output steps along d that span whole source chunks
+        m = src_chunks[d] // math.gcd(src_chunks[d], r[d])
+        return max(1, min(m, out_shape[d]))
+
+    def fit(unit, m, total):  # the largest multiple of m steps within the budget
+        return min(total, max(m, (budget // unit) // m * m))
+
+    plan = None
+    for e in range(nd):
+        m = aligned(e)  # the smallest output block spanning whole chunks along e
+        if src_unit(e) * m <= budget:
+            plan = (e, fit(src_unit(e), m, out_shape[e]), None, None)
             break
-    if choice is None:
-        for s in range(nd):
-            if unit_bytes(s) <= budget or s == nd - 1:
-                choice = (s, max(1, budget // unit_bytes(s)))
+        if e + 1 < nd:
+            mb = aligned(e + 1)
+            unit = src_unit(e + 1) * m  # source bytes per output step along e + 1
+            if itemsize * m * out_after[e + 1] <= budget and unit * mb <= budget:
+                plan = (e, m, e + 1, fit(unit, mb, out_shape[e + 1]))
                 break
-    s, step = choice
-    for outer in itertools.product(*(range(out_shape[d]) for d in range(s))):
-        for a in range(0, out_shape[s], step):
-            b = min(out_shape[s], a + step)
-            src, out = [], []
-            for d, o in enumerate(outer):
-                out.append(slice(o, o + 1))
-                src.append(slice(r[d] * o, min(src_shape[d], r[d] * (o + 1))))
-            out.append(slice(a, b))
-            src.append(slice(r[s] * a, min(src_shape[s], r[s] * b)))
-            for d in range(s + 1, nd):
-                out.append(slice(0, out_shape[d]))
-                src.append(slice(0, src_shape[d]))
-            yield tuple(src), tuple(out)
+    if plan is None:
+        for e in range(nd):
+            if src_unit(e) <= budget or e == nd - 1:
+                plan = (e, max(1, budget // src_unit(e)), None, None)
+                break
+    e, step, band_axis, band = plan
+
+    for outer in itertools.product(*(range(out_shape[d]) for d in range(e))):
+        for a in range(0, out_shape[e], step):
+            b = min(out_shape[e], a + step)
+            out = [slice(o, o + 1) for o in outer] + [slice(a, b)] + [slice(0, n) for n in out_shape[e + 1:]]
+            src = [slice(r[d] * o, min(src_shape[d], r[d] * (o + 1))) for d, o in enumerate(outer)]
+            src += [slice(r[e] * a, min(src_shape[e], r[e] * b))] + [slice(0, n) for n in src_shape[e + 1:]]
+            if band_axis is None:
+                yield tuple(src), tuple(out), (), True, True
+                continue
+            n = out_shape[band_axis]
+            starts = list(range(0, n, band))
+            for i, c in enumerate(starts):
+                d = min(n, c + band)
+                sub_src = list(src)
+                sub_src[band_axis] = slice(r[band_axis] * c, min(src_shape[band_axis], r[band_axis] * d))
+                local = [slice(None)] * nd
+                local[band_axis] = slice(c, d)
+                yield tuple(sub_src), tuple(out), tuple(local), i == 0, i == len(starts) - 1
 
 
 # --------------------------------------------------------------------------
@@ -451,7 +533,8 @@ def _write_level(group: Node, src_path: Path, name: str, src0: Node, shape, halv
     if writer == "engine" and layout.reason is not None and not layout.reason.startswith("an unsharded"):
         raise ValueError(f"writer='engine': the engine cannot write {layout.reason} ({src0.describe()})")
     src_node = read_node(src_path)
-    blocks = _slabs(src.shape, shape, halved, src_node.chunks(), src.dtype.itemsize, slab_bytes)
+    # two slabs live at once (one read ahead): each gets half the budget
+    blocks = _slabs(src.shape, shape, halved, src_node.chunks(), src.dtype.itemsize, max(1, slab_bytes // 2))
     if use_engine:
         import acquire_zarr as aqz
 
@@ -465,10 +548,24 @@ def _write_level(group: Node, src_path: Path, name: str, src0: Node, shape, halv
                 raise
             use_engine = False
             layout.reason = f"settings the engine refused ({e})"
+    def computed():  # (output block, its region), assembled from bands where needed
+        buf = None
+        for block, (out, local, first, last) in _prefetch(src, blocks):
+            res = downsample(block, halved, mode, passthrough)
+            if first and last:
+                yield res, out
+                continue
+            if first:
+                buf = np.empty(tuple(sl.stop - sl.start for sl in out), res.dtype)
+            buf[local] = res
+            if last:
+                yield buf, out
+                buf = None
+
     if use_engine:
         with stream:
-            for s, _ in blocks:
-                stream.append(np.ascontiguousarray(downsample(src[s], halved, mode, passthrough)))
+            for res, _ in computed():
+                stream.append(np.ascontiguousarray(res))
         return "engine"
     from ._zarr_nodes import write_json_atomic
 
@@ -481,9 +578,29 @@ def _write_level(group: Node, src_path: Path, name: str, src0: Node, shape, halv
     else:
         write_json_atomic(path / "zarr.json", meta)
     out = zarr.open_array(str(path), mode="r+")
-    for s, o in blocks:
-        out[o] = downsample(src[s], halved, mode, passthrough)
+    for res, o in computed():
+        out[o] = res
     return "zarr-python"
+
+
+def _prefetch(src, regions) -> Iterator[Tuple[np.ndarray, tuple]]:
+    """(source block, output region) pairs, the next block read by a
+    thread while the caller works on this one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    regions = iter(regions)
+    with ThreadPoolExecutor(1, thread_name_prefix="acquire_zarr-pyramid-read") as pool:
+        def submit():
+            r = next(regions, None)
+            return None if r is None else (pool.submit(src.__getitem__, r[0]), r[1:])
+
+        pending = submit()
+        while pending is not None:
+            future, out = pending
+            block = future.result()
+            pending = submit()
+            yield block, out
+            del block
 
 
 # --------------------------------------------------------------------------

@@ -360,11 +360,13 @@ def test_levels_past_the_rule_and_no_pyramid_axis(tmp_path):
 def test_bounded_slabs(tmp_path, monkeypatch):
     """Tiny slabs (parts of rows, for the engine partial frames) give the
     same levels; no block read is larger than the budget allows."""
-    data = random_data((7, 19, 23), "int16", 11)
+    data = random_data((8, 40, 40), "int16", 11)
     results = []
-    for budget in (64, pyr.DEFAULT_SLAB_BYTES):
+    # 64: parts of rows; 6000: a block of whole chunks along z assembled from
+    # bands of whole chunks along y; the default: one read per level
+    for budget in (64, 6000, pyr.DEFAULT_SLAB_BYTES):
         g = tmp_path / f"b{budget}.zarr"
-        zarr_source(g, "0", data, 3, (2, 4, 4), shards=(4, 8, 8), dimension_names=["z", "y", "x"])
+        zarr_source(g, "0", data, 3, (4, 8, 8), shards=(8, 16, 16), dimension_names=["z", "y", "x"])
         sizes = []
         real = pyr.downsample
 
@@ -377,12 +379,15 @@ def test_bounded_slabs(tmp_path, monkeypatch):
         monkeypatch.setattr(pyr, "downsample", real)
         if budget == 64:
             assert max(sizes) <= 64 and len(sizes) > 50, (max(sizes), len(sizes))
+        elif budget == 6000:
+            assert max(sizes) <= 3000 and len(sizes) > 2 * (len(shapes) - 1), (max(sizes), len(sizes))
         else:
             assert len(sizes) == len(shapes) - 1, "one slab per level when it fits"
         results.append([read_both(g / str(k), 3) for k in range(len(shapes))])
-        check_levels(g, 3, data, [str(k) for k in range(len(shapes))], plan(data.shape, (2, 4, 4), [0, 1, 2]), "mean")
-    for a, b in zip(*results):
-        np.testing.assert_array_equal(a, b)
+        check_levels(g, 3, data, [str(k) for k in range(len(shapes))], plan(data.shape, (4, 8, 8), [0, 1, 2]), "mean")
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_array_equal(a, b)
 
 
 def test_writers(tmp_path):
@@ -513,3 +518,60 @@ def test_downsample_exact_integer_means():
         for mode in ("mean", "median", "min", "max", "decimate"):
             np.testing.assert_array_equal(pyr.downsample(x, [0, 1, 2], mode, passthrough=0),
                                           ref_step(x, [0, 1, 2], mode), err_msg=f"{dt} {mode}")
+
+
+@pytest.mark.filterwarnings("ignore:Consolidated metadata")
+@pytest.mark.parametrize("fmt", [2, 3])
+def test_consolidated_metadata_is_refreshed(tmp_path, fmt):
+    """A store with consolidated metadata: readers that trust it see the new
+    levels and the multiscales."""
+    root = tmp_path / "c.zarr"
+    data = random_data((24, 30), "uint8", 6)
+    zarr_source(root / "img", "0", data, fmt, (8, 8))
+    zarr.open_group(str(root), mode="a", zarr_format=fmt)
+    zarr.consolidate_metadata(str(root), zarr_format=fmt)
+    shapes = add_pyramid(root / "img", mode="decimate")
+    assert len(shapes) == 3
+    g = zarr.open_consolidated(str(root), zarr_format=fmt)
+    assert sorted(g["img"].array_keys()) == ["0", "1", "2"]
+    attrs = g["img"].attrs.asdict()
+    ms = attrs["ome"]["multiscales"][0] if fmt == 3 else attrs["multiscales"][0]
+    assert [d["path"] for d in ms["datasets"]] == ["0", "1", "2"]
+    check_levels(root / "img", fmt, data, ["0", "1", "2"], [[0, 1]] * 2, "decimate")
+
+
+def test_levels_zero_and_enum_mode(tmp_path):
+    """levels=0 only writes the metadata; a DownsamplingMethod is a mode."""
+    import acquire_zarr as aqz
+
+    g = tmp_path / "g.zarr"
+    data = random_data((20, 20), "float32", 8)
+    zarr_source(g, "0", data, 3, (8, 8), shards=(8, 8))
+    assert add_pyramid(g, levels=0) == [(20, 20)]
+    assert [d["path"] for d in multiscale(g, 3)["datasets"]] == ["0"]
+    assert not (g / "1").exists()
+    validate_ngff_image(g, "", "v3")
+    assert add_pyramid(g, mode=aqz.DownsamplingMethod.MIN) == [(20, 20), (10, 10), (5, 5)]
+    assert multiscale(g, 3)["type"] == "local_min"
+    check_levels(g, 3, data, ["0", "1", "2"], [[0, 1]] * 2, "min")
+
+
+def test_readme_section_runs_as_written(tmp_path):
+    """The README's example runs and prints what its comments say."""
+    import ast
+    import subprocess
+    import sys
+
+    from test_readme import readme_block
+
+    code = readme_block("Pyramids and OME metadata for existing stores", "python")
+    (tmp_path / "snippet.py").write_text(code)
+    out = subprocess.run([sys.executable, "snippet.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert ast.literal_eval(lines[0]) == [(40, 600, 500), (20, 300, 250), (10, 150, 125)]
+    comment = code.split("datasets\"][1])\n", 1)[1]
+    want = ast.literal_eval("".join(line.lstrip("# ").strip() for line in comment.splitlines() if line.startswith("#")))
+    assert ast.literal_eval(lines[1]) == want
+    for needle in ("# [(40, 600, 500), (20, 300, 250), (10, 150, 125)]",):
+        assert needle in code
