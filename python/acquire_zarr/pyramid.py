@@ -195,7 +195,8 @@ def _pool(block: np.ndarray, axes: Sequence[int], mode: str) -> np.ndarray:
         for ax, o in zip(axes, offs):
             idx[ax] = slice(o, None, 2)
         samples.append(block[tuple(idx)])
-    return _reduce(samples, mode, block.dtype)
+    with np.errstate(over="ignore", invalid="ignore"):  # inf - inf is NaN, as in the engine
+        return _reduce(samples, mode, block.dtype)
 
 
 def _repeat_last(a: np.ndarray, axis: int) -> np.ndarray:
@@ -215,6 +216,10 @@ def downsample(block: np.ndarray, axes: Sequence[int], mode: str = "mean", passt
     mode = _check_mode(mode)
     axes = sorted(int(a) % block.ndim for a in axes)
     b = np.asarray(block)
+    if not b.dtype.isnative:
+        b = b.astype(b.dtype.newbyteorder("="))
+    if b.dtype.kind not in "uif":
+        raise TypeError(f"data type {b.dtype}: downsampling pools numbers (integer or float types)")
     for ax in axes:
         if ax != passthrough and b.shape[ax] % 2:
             b = _repeat_last(b, ax)
@@ -767,6 +772,12 @@ def add_pyramid(
     nd = len(src0.shape)
     if nd < 2:
         raise ValueError(f"{src0.describe()} has {nd} dimension(s); a pyramid needs at least 2")
+    zarr = import_zarr("add_pyramid")
+    kind = zarr.open_array(str(src0.path), mode="r").dtype
+    if getattr(kind, "kind", "") not in ("u", "i", "f"):
+        raise ValueError(
+            f"{src0.describe()} has data type {kind}: add_pyramid pools numbers (integer or float types)"
+        )
 
     ms = multiscale_of(group) if has_ms else None
     if ms is not None:

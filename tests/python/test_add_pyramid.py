@@ -575,3 +575,40 @@ def test_readme_section_runs_as_written(tmp_path):
     assert ast.literal_eval(lines[1]) == want
     for needle in ("# [(40, 600, 500), (20, 300, 250), (10, 150, 125)]",):
         assert needle in code
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_types_the_engine_lacks(tmp_path):
+    """float16 and big-endian v2 sources: zarr-python writes the levels in
+    the source's type; booleans are refused."""
+    g = tmp_path / "h.zarr"
+    data = random_data((18, 20), "float32", 3).astype(np.float16)
+    zarr_source(g, "0", data, 3, (10, 10), shards=(10, 10))
+    assert add_pyramid(g, mode="mean") == [(18, 20), (9, 10)]
+    got = read_both(g / "1", 3)
+    assert got.dtype == np.float16
+    np.testing.assert_array_equal(got, ref_step(data, [0, 1], "mean"))
+    gb = tmp_path / "be.zarr"
+    zg = zarr.open_group(str(gb), mode="w", zarr_format=2)
+    be = zg.create_array("0", shape=(20, 20), chunks=(8, 8), dtype=">u8")
+    src = random_data((20, 20), "uint64", 4)
+    be[...] = src
+    add_pyramid(gb, mode="mean")
+    assert json.loads((gb / "1" / ".zarray").read_text())["dtype"] == ">u8"
+    np.testing.assert_array_equal(zarr.open_array(str(gb / "1"))[...], ref_step(src, [0, 1], "mean"))
+    gbool = tmp_path / "bool.zarr"
+    zarr_source(gbool, "0", np.ones((20, 20), bool), 3, (8, 8))
+    before = tree_snapshot(gbool)
+    with pytest.raises(ValueError, match="data type bool"):
+        add_pyramid(gbool)
+    assert tree_snapshot(gbool) == before
+
+
+def test_existing_level_name_is_not_replaced(tmp_path):
+    g = tmp_path / "g.zarr"
+    zarr_source(g, "raw", random_data((20, 20), "uint8", 1), 3, (8, 8))
+    (g / "raw_1").mkdir()
+    before = tree_snapshot(g)
+    with pytest.raises(ValueError, match="raw_1 exists"):
+        add_pyramid(g / "raw")
+    assert tree_snapshot(g) == before
