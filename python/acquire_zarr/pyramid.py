@@ -736,9 +736,11 @@ def add_pyramid(
     The engine writes its own fill value (0), ``dimension_separator`` ``/``
     and Blosc ``blocksize`` 0; Zstd level 0 is written as 3 (the same).
 
-    Memory: each level is computed from the previous one in slabs of at
-    most about ``slab_bytes`` of source (whole source chunks along the
-    outermost axis that fits), never the whole level.
+    Memory: each level is computed from the previous one in reads of at
+    most about ``slab_bytes / 2`` of source (one read runs ahead, so about
+    ``slab_bytes`` in all, plus the output block it makes and the engine's
+    own buffers for the level), each spanning whole source chunks where
+    that fits; never the whole level.
 
     Metadata: the image's axes, units, level-0 scale and translation, name
     and other attributes are kept; every level's transforms are (re)written

@@ -357,7 +357,8 @@ def test_levels_past_the_rule_and_no_pyramid_axis(tmp_path):
         add_pyramid(tmp_path / "g2.zarr", levels=9, ndim=3, mode="max")
 
 
-def test_bounded_slabs(tmp_path, monkeypatch):
+@pytest.mark.parametrize("fmt", [2, 3])
+def test_bounded_slabs(tmp_path, monkeypatch, fmt):
     """Tiny slabs (parts of rows, for the engine partial frames) give the
     same levels; no block read is larger than the budget allows."""
     data = random_data((8, 40, 40), "int16", 11)
@@ -366,7 +367,8 @@ def test_bounded_slabs(tmp_path, monkeypatch):
     # bands of whole chunks along y; the default: one read per level
     for budget in (64, 6000, pyr.DEFAULT_SLAB_BYTES):
         g = tmp_path / f"b{budget}.zarr"
-        zarr_source(g, "0", data, 3, (4, 8, 8), shards=(8, 16, 16), dimension_names=["z", "y", "x"])
+        zarr_source(g, "0", data, fmt, (4, 8, 8), shards=(8, 16, 16) if fmt == 3 else None,
+                    dimension_names=["z", "y", "x"])
         sizes = []
         real = pyr.downsample
 
@@ -383,8 +385,8 @@ def test_bounded_slabs(tmp_path, monkeypatch):
             assert max(sizes) <= 3000 and len(sizes) > 2 * (len(shapes) - 1), (max(sizes), len(sizes))
         else:
             assert len(sizes) == len(shapes) - 1, "one slab per level when it fits"
-        results.append([read_both(g / str(k), 3) for k in range(len(shapes))])
-        check_levels(g, 3, data, [str(k) for k in range(len(shapes))], plan(data.shape, (4, 8, 8), [0, 1, 2]), "mean")
+        results.append([read_both(g / str(k), fmt) for k in range(len(shapes))])
+        check_levels(g, fmt, data, [str(k) for k in range(len(shapes))], plan(data.shape, (4, 8, 8), [0, 1, 2]), "mean")
     for other in results[1:]:
         for a, b in zip(results[0], other):
             np.testing.assert_array_equal(a, b)
@@ -612,3 +614,21 @@ def test_existing_level_name_is_not_replaced(tmp_path):
     with pytest.raises(ValueError, match="raw_1 exists"):
         add_pyramid(g / "raw")
     assert tree_snapshot(g) == before
+
+
+def test_axes_for_a_plain_array(tmp_path):
+    """axes= names a plain array's axes; ndim then defaults to its trailing
+    space axes (here z, y, x), and the metadata carries them."""
+    g = tmp_path / "g.zarr"
+    data = random_data((2, 9, 20, 18), "uint16", 12)
+    zarr_source(g, "vol", data, 2, (1, 4, 8, 8))
+    shapes = add_pyramid(g / "vol", axes=["t", "z", "y", "x"], mode="mean")
+    steps = plan(data.shape, (1, 4, 8, 8), [1, 2, 3])
+    assert len(shapes) == len(steps) + 1
+    check_levels(g, 2, data, ["vol"] + [f"vol_{k}" for k in range(1, len(shapes))], steps, "mean")
+    ms = multiscale(g, 2)
+    assert [(a["name"], a.get("type")) for a in ms["axes"]] == [
+        ("t", "time"), ("z", "space"), ("y", "space"), ("x", "space")]
+    validate_ngff_image(g, "", "v2")
+    with pytest.raises(ValueError, match=r"axes=\['y', 'x'\]: .* already has OME axes"):
+        add_pyramid(g, axes=["y", "x"])
