@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+import os
 import re
 import shutil
 from dataclasses import dataclass
@@ -50,6 +51,9 @@ _V2_DTYPES = {"|u1": "uint8", "<u2": "uint16", "<u4": "uint32", "<u8": "uint64",
               "<i4": "int32", "<i8": "int64", "<f4": "float32", "<f8": "float64", "|b1": None}
 
 DEFAULT_SLAB_BYTES = 64 << 20
+
+# New levels are written under this suffix, then renamed.
+_TMP = ".add_pyramid-tmp"
 
 
 # --------------------------------------------------------------------------
@@ -676,6 +680,7 @@ def add_pyramid(
     pyramid_aligns: Any = 2,
     axes: Optional[Sequence[Any]] = None,
     writer: str = "auto",
+    overwrite: bool = False,
     validate: Optional[bool] = None,
     slab_bytes: int = DEFAULT_SLAB_BYTES,
 ) -> List[Tuple[int, ...]]:
@@ -715,6 +720,9 @@ def add_pyramid(
       :class:`acquire_zarr.DownsamplingMethod`.
     - ``no_pyramid_axis``: a pooled axis to leave at full size, as its index
       among the last ``ndim`` axes (0 = the first of them) or its name.
+    - ``overwrite``: make the pyramid again from level 0, replacing the
+      levels the image has after it (as linc-convert does); default: add
+      levels after the last one.
 
     Blocks are 2x2 (2x2x2 with Z) samples of the previous level; an odd size
     repeats its last row or column, and an odd last Z plane passes through
@@ -754,9 +762,12 @@ def add_pyramid(
 
     Errors (a path that is not Zarr, a bad ``ndim``, ``mode``, ``levels`` or
     ``no_pyramid_axis``, metadata that would not validate) raise before
-    anything is written, naming the value; a failure while writing removes
-    the levels this call made and leaves the metadata as it was. The store
-    must be on a local filesystem.
+    anything is written, naming the value. Levels are written under
+    temporary names (``<name>.add_pyramid-tmp``) and renamed once all are
+    complete, then the metadata is written: a failure (or a crash) while
+    writing leaves the image as it was (a crash may leave the temporary
+    directories), and the levels ``overwrite`` replaces are removed only
+    then. The store must be on a local filesystem.
     """
     group, paths, has_ms = _resolve(store)
     mode = _check_mode(mode)
@@ -769,6 +780,10 @@ def add_pyramid(
     if isinstance(slab_bytes, bool) or not isinstance(slab_bytes, numbers.Integral) or slab_bytes < 1:
         raise ValueError(f"slab_bytes={slab_bytes!r}: expected a positive number of bytes")
 
+    if not isinstance(overwrite, bool):
+        raise TypeError(f"overwrite={overwrite!r}: expected True or False")
+    replaced = paths[1:] if overwrite else []
+    paths = paths[:1] if overwrite else paths
     level_nodes = [read_node(group.path / p) for p in paths]
     src0, last = level_nodes[0], level_nodes[-1]
     nd = len(src0.shape)
@@ -858,8 +873,13 @@ def add_pyramid(
     for halved in plan:
         cur_name = _next_name(cur_name)
         cur = [-(-n // 2) if d in halved else n for d, n in enumerate(cur)]
-        if (group.path / cur_name).exists():
-            raise ValueError(f"{group.path / cur_name} exists: add_pyramid does not replace a node")
+        if (group.path / (cur_name + _TMP)).exists():
+            raise ValueError(
+                f"{group.path / (cur_name + _TMP)} exists: an interrupted add_pyramid left it (remove it), "
+                f"or one is running"
+            )
+        if (group.path / cur_name).exists() and cur_name not in replaced:
+            raise ValueError(f"{group.path / cur_name} exists: add_pyramid does not replace a node that is not a level")
         new_names.append(cur_name)
         shapes.append(tuple(cur))
 
@@ -901,15 +921,19 @@ def add_pyramid(
     try:
         src_path = group.path / paths[-1]
         for name, halved in zip(new_names, plan):
-            made.append(group.path / name)
-            _write_level(group, src_path, name, src0, shapes[len(paths) + len(made) - 1], halved, mode,
+            made.append(group.path / (name + _TMP))
+            _write_level(group, src_path, name + _TMP, src0, shapes[len(paths) + len(made) - 1], halved, mode,
                          passthrough, writer, names, kinds, int(slab_bytes))
-            src_path = group.path / name
-        _ome.apply(group, ome_version, attrs, all_paths, axis_names, validate)
+            src_path = made[-1]
     except BaseException:
         for p in made:
             shutil.rmtree(p, ignore_errors=True)
         raise
+    for p in replaced:
+        shutil.rmtree(group.path / p)
+    for name, tmp in zip(new_names, made):
+        os.replace(tmp, group.path / name)
+    _ome.apply(group, ome_version, attrs, all_paths, axis_names, validate)
     return [tuple(s) for s in shapes]
 
 

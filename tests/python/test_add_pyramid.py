@@ -632,3 +632,29 @@ def test_axes_for_a_plain_array(tmp_path):
     validate_ngff_image(g, "", "v2")
     with pytest.raises(ValueError, match=r"axes=\['y', 'x'\]: .* already has OME axes"):
         add_pyramid(g, axes=["y", "x"])
+
+
+@pytest.mark.parametrize("fmt", [2, 3])
+def test_overwrite_makes_the_pyramid_again(tmp_path, fmt):
+    """overwrite=True: from level 0 again (linc-convert's behaviour), the old
+    levels replaced; without it, an interrupted run's leftovers are named."""
+    g = tmp_path / "g.zarr"
+    data = random_data((40, 36), "int16", 13)
+    zarr_source(g, "0", data, fmt, (8, 8))
+    first = add_pyramid(g, mode="mean")
+    assert len(first) == 4
+    shapes = add_pyramid(g, mode="max", levels=2, overwrite=True)
+    assert shapes == first[:3]
+    assert not (g / "3").exists(), "a replaced level the new pyramid does not have is removed"
+    check_levels(g, fmt, data, ["0", "1", "2"], [[0, 1]] * 2, "max")
+    ms = multiscale(g, fmt)
+    assert [d["path"] for d in ms["datasets"]] == ["0", "1", "2"] and ms["type"] == "local_max"
+    validate_ngff_image(g, "", "v3" if fmt == 3 else "v2")
+    assert not list(g.glob("*.add_pyramid-tmp"))
+    (g / "3.add_pyramid-tmp").mkdir()
+    before = tree_snapshot(g)
+    with pytest.raises(ValueError, match=r"3\.add_pyramid-tmp exists: an interrupted add_pyramid left it"):
+        add_pyramid(g)
+    assert tree_snapshot(g) == before
+    with pytest.raises(TypeError, match="overwrite='yes'"):
+        add_pyramid(g, overwrite="yes")
