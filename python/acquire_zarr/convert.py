@@ -27,7 +27,7 @@ import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
@@ -124,7 +124,7 @@ class SourceInfo:
     scale: Optional[List[float]] = None
     units: Optional[List[Optional[str]]] = None
     description: str = ""
-    _closer: Optional[Callable[[], None]] = None
+    _closer: Optional[Callable[[], None]] = field(default=None, repr=False, compare=False)
 
     def close(self) -> None:
         if self._closer is not None:

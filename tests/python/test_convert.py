@@ -330,6 +330,52 @@ def test_memory_stays_near_one_slab(tmp_path):
     np.testing.assert_array_equal(read_zarr(tmp_path / "m.zarr", "0", "v3"), data)
 
 
+RSS_CHILD = """
+import resource, sys
+import numpy as np
+from acquire_zarr.convert import to_ome_zarr
+
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize()
+
+class Generated:
+    '''192 MiB made 8 planes at a time: never in memory as a whole.'''
+    shape, dtype = (384, 512, 512), np.dtype(np.uint16)
+
+    def __getitem__(self, index):
+        z = index[0]
+        rng = np.random.default_rng(z.start)
+        return rng.integers(0, 4096, (z.stop - z.start, 512, 512), dtype=np.uint16)
+
+to_ome_zarr(np.zeros((8, 64, 64), np.uint16), sys.argv[1] + "-warm")  # imports, threads
+baseline = rss()
+result = to_ome_zarr(Generated(), sys.argv[1], compression="blosc-lz4",
+                     downsampling_method="mean", max_slab_bytes=32 << 20, max_threads=2)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+print(baseline, peak, result.engine_memory_bytes, result.levels)
+"""
+
+
+def test_peak_memory_is_the_engine_bound_plus_a_slab(tmp_path):
+    """A 192 MiB volume read through an array-like: the process grows by at
+    most the engine's estimate plus max_slab_bytes (two 16 MiB slabs: one
+    appended, one read ahead), far less than the volume."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", RSS_CHILD, str(tmp_path / "big.zarr")],
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    baseline, peak, engine, levels = map(int, out.stdout.split())
+    assert levels > 1
+    grown = peak - baseline
+    slack = 24 << 20  # the source's own temporaries and the allocator
+    assert grown <= engine + (32 << 20) + slack, (
+        f"grew {grown >> 20} MiB; engine bound {engine >> 20} MiB")
+    assert grown < 160 << 20
+
+
 def test_progress_callback(tmp_path):
     data = random_data((40, 32, 32), "uint8", seed=19)
     calls = []
