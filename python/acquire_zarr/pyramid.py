@@ -302,7 +302,7 @@ def _next_name(prev: str) -> str:
 # --------------------------------------------------------------------------
 
 
-def _slabs(src_shape, out_shape, halved, src_chunks, itemsize, budget) -> Iterator[Tuple[tuple, tuple, tuple, bool, bool]]:
+def _slabs(src_shape, out_shape, halved, src_chunks, itemsize, budget, out_chunks=None) -> Iterator[Tuple[tuple, tuple, tuple, bool, bool]]:
     """The reads that make a level, in order: (source region, output block,
     where the region's result goes in the block, first of the block, last of
     the block). Output blocks cover the output in C order, each contiguous in
@@ -314,7 +314,8 @@ def _slabs(src_shape, out_shape, halved, src_chunks, itemsize, budget) -> Iterat
     source chunks along it fits ``budget`` bytes of source, read at once;
     else the first at which such an output block fits the budget, read in
     bands along the next axis that span whole chunks and fit; else the first
-    axis at which one step fits (reads may then cut chunks)."""
+    axis at which one step fits (reads may then cut chunks). ``out_chunks``:
+    output blocks also span whole chunks of that shape."""
     nd = len(src_shape)
     r = [2 if d in halved else 1 for d in range(nd)]
     src_after = [1] * (nd + 1)
@@ -326,8 +327,10 @@ def _slabs(src_shape, out_shape, halved, src_chunks, itemsize, budget) -> Iterat
     def src_unit(d):  # source bytes of one output step along d, one index before d, all after
         return itemsize * math.prod(r[:d]) * r[d] * src_after[d + 1]
 
-    def aligned(d):  # output steps along d that span whole source chunks
+    def aligned(d):  # output steps along d that span whole source chunks (and output chunks)
         m = src_chunks[d] // math.gcd(src_chunks[d], r[d])
+        if out_chunks is not None:
+            m = m * out_chunks[d] // math.gcd(m, out_chunks[d])
         return max(1, min(m, out_shape[d]))
 
     def fit(unit, m, total):  # the largest multiple of m steps within the budget
@@ -542,8 +545,6 @@ def _write_level(group: Node, src_path: Path, name: str, src0: Node, shape, halv
     if writer == "engine" and layout.reason is not None and not layout.reason.startswith("an unsharded"):
         raise ValueError(f"writer='engine': the engine cannot write {layout.reason} ({src0.describe()})")
     src_node = read_node(src_path)
-    # two slabs live at once (one read ahead): each gets half the budget
-    blocks = _slabs(src.shape, shape, halved, src_node.chunks(), src.dtype.itemsize, max(1, slab_bytes // 2))
     if use_engine:
         import acquire_zarr as aqz
 
@@ -558,6 +559,12 @@ def _write_level(group: Node, src_path: Path, name: str, src0: Node, shape, halv
             use_engine = False
             layout.reason = f"settings the engine refused ({e})"
     def computed():  # (output block, its region), assembled from bands where needed
+        # two slabs live at once (one read ahead): each gets half the budget.
+        # zarr-python rewrites a chunk (or shard) written in parts: its
+        # blocks also span whole chunks (shards) of the new level.
+        out_align = None if use_engine else (shard or chunks)
+        blocks = _slabs(src.shape, shape, halved, src_node.chunks(), src.dtype.itemsize, max(1, slab_bytes // 2),
+                        out_align)
         buf = None
         for block, (out, local, first, last) in _prefetch(src, blocks):
             res = downsample(block, halved, mode, passthrough)
