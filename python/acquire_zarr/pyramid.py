@@ -14,6 +14,7 @@ like the source are written with zarr-python.
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 import numbers
 import os
@@ -578,11 +579,15 @@ def _write_level(group: Node, src_path: Path, name: str, src0: Node, shape, halv
                 yield buf, out
                 buf = None
 
+    log = logging.getLogger("acquire_zarr")
     if use_engine:
+        log.info("add_pyramid: %s (shape %s) streamed through the engine", group.path / name, tuple(shape))
         with stream:
             for res, _ in computed():
                 stream.append(np.ascontiguousarray(res))
         return "engine"
+    log.info("add_pyramid: %s (shape %s) written with zarr-python: the engine cannot write %s",
+             group.path / name, tuple(shape), layout.reason)
     from ._zarr_nodes import write_json_atomic
 
     path = group.path / name

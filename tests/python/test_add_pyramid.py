@@ -392,20 +392,37 @@ def test_bounded_slabs(tmp_path, monkeypatch, fmt):
             np.testing.assert_array_equal(a, b)
 
 
-def test_writers(tmp_path):
+def test_writers(tmp_path, monkeypatch, caplog):
     """auto: the engine for layouts it writes (sharded v3), zarr-python for
     the rest (unsharded v3 keeps its layout); writer='engine' shards an
     unsharded source one chunk per shard."""
+    import logging
+
+    import acquire_zarr as aqz
+
+    streams = []
+    real = aqz.ZarrStream
+
+    def counting(settings):
+        streams.append(settings)
+        return real(settings)
+
+    monkeypatch.setattr(aqz, "ZarrStream", counting)
+    caplog.set_level(logging.INFO, logger="acquire_zarr")
     data = random_data((20, 36), "uint16", 2)
-    for name, shards, writer, want_sharded in [
-        ("auto-sh", (16, 16), "auto", True),
-        ("auto-un", None, "auto", False),
-        ("engine-un", None, "engine", True),
-        ("zarr-sh", (16, 16), "zarr", True),
+    for name, shards, writer, want_sharded, engine in [
+        ("auto-sh", (16, 16), "auto", True, True),
+        ("auto-un", None, "auto", False, False),
+        ("engine-un", None, "engine", True, True),
+        ("zarr-sh", (16, 16), "zarr", True, False),
     ]:
         g = tmp_path / f"{name}.zarr"
         zarr_source(g, "0", data, 3, (8, 8), shards=shards)
+        streams.clear()
         shapes = add_pyramid(g, writer=writer)
+        assert len(streams) == (2 if engine else 0), (name, len(streams))
+        if name == "auto-un":
+            assert "written with zarr-python: the engine cannot write an unsharded Zarr v3 array" in caplog.text
         assert shapes == [(20, 36), (10, 18), (5, 9)]
         meta = json.loads((g / "1" / "zarr.json").read_text())
         codecs = [c["name"] for c in meta["codecs"]]
@@ -424,6 +441,8 @@ def test_writers(tmp_path):
     add_pyramid(g)
     assert json.loads((g / "1" / ".zarray").read_text())["compressor"] == {"id": "gzip", "level": 2}
     check_levels(g, 2, data, ["0", "1", "2"], [[0, 1]] * 2, "mean")
+    with pytest.raises(ValueError, match=r"writer='engine': the engine cannot write compressor 'gzip'"):
+        add_pyramid(g, writer="engine", levels=1, overwrite=True)
     with pytest.raises(ValueError, match="writer='sideways'"):
         add_pyramid(g, writer="sideways")
 
