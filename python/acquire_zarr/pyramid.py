@@ -27,7 +27,7 @@ from typing import Any, Iterator, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import ome_metadata as _ome
-from ._zarr_nodes import DEFAULT_AXES, Node, Snapshot, import_zarr, multiscale_of, read_node, require_node
+from ._zarr_nodes import DEFAULT_AXES, Node, import_zarr, multiscale_of, read_node, require_node
 
 __all__ = ["add_pyramid", "MODES", "downsample"]
 
