@@ -18,6 +18,7 @@ command line, 1 for a failure, 130 after Ctrl-C).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -578,7 +579,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"{where}: interrupted\n")
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # e.g. `acquire-zarr info x.zarr | head`
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except SystemExit:
         raise

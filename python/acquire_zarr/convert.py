@@ -269,8 +269,11 @@ def _open_zarr(p: Path) -> SourceInfo:
     except Exception as e:
         raise InvalidSettingsError(f"source '{p}' is not a readable Zarr store: {e}") from None
     if isinstance(node, zarr.Array):
-        names = getattr(node.metadata, "dimension_names", None)
-        names = list(names) if names and all(isinstance(n, str) and n for n in names) else None
+        # Zarr v3 dimension_names, else xarray's v2 convention
+        names = getattr(node.metadata, "dimension_names", None) or node.attrs.get(
+            "_ARRAY_DIMENSIONS")
+        names = (list(names) if isinstance(names, (list, tuple)) and len(names) == node.ndim
+                 and all(isinstance(n, str) and n for n in names) else None)
         return SourceInfo(node, names, description=f"{p} (Zarr v{node.metadata.zarr_format} array)")
     attrs = dict(node.attrs)
     multiscales = (attrs.get("ome") or {}).get("multiscales") or attrs.get("multiscales")

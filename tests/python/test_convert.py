@@ -231,6 +231,14 @@ def test_zarr_and_ome_zarr_path_sources(tmp_path):
     assert result.dimension_names == ("c", "y", "x")
     check_image(tmp_path / "b.zarr", data, None, version="v2", names=["c", "y", "x"],
                 units=[None, "micrometer", "micrometer"], scales=[1, 0.5, 0.5])
+    # a v2 array with xarray's dimension names
+    z = zarr.create_array(str(tmp_path / "x.zarr"), shape=data.shape, chunks=(1, 32, 32),
+                          dtype=data.dtype, zarr_format=2,
+                          attributes={"_ARRAY_DIMENSIONS": ["t", "y", "x"]})
+    z[...] = data
+    result = to_ome_zarr(tmp_path / "x.zarr", tmp_path / "x.ome.zarr")
+    assert result.dimension_names == ("t", "y", "x")
+    np.testing.assert_array_equal(read_zarr(tmp_path / "x.ome.zarr", "0", "v3"), data)
     # a plain array
     result = to_ome_zarr(tmp_path / "a.zarr" / "1", tmp_path / "c.zarr")
     np.testing.assert_array_equal(read_zarr(tmp_path / "c.zarr", "0", "v3"),
