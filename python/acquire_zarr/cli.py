@@ -15,7 +15,8 @@ Errors are one line on stderr and a non-zero exit status (2 for a bad
 command line, 1 for a failure, 130 after Ctrl-C).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: help() then shows the annotations
+# as objects, as in the rest of the package.
 
 import argparse
 import contextlib

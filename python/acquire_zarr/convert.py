@@ -16,7 +16,8 @@ The chunks and shards come from :func:`acquire_zarr.layout.auto_layout`
 unless given. The command line (``acquire-zarr convert``) calls this function.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: help() then shows the annotations
+# as objects, as in the rest of the package.
 
 import contextlib
 import json
@@ -97,7 +98,7 @@ class ConversionResult:
         seconds: Wall time of the conversion.
         engine_memory_bytes: The engine's memory bound for these settings
             (``StreamSettings.get_maximum_memory_usage()``); the conversion
-            holds at most about one slab more.
+            holds about ``max_slab_bytes`` more (see :func:`to_ome_zarr`).
     """
 
     store_path: str
@@ -150,7 +151,7 @@ def _is_zarr_path(path: Path) -> bool:
     )
 
 
-def open_source(path: Union[str, "os.PathLike[str]"]) -> SourceInfo:
+def open_source(path: Union[str, os.PathLike]) -> SourceInfo:
     """Open a file or store to convert, lazily.
 
     - ``.npy``: memory-mapped (``numpy.load(mmap_mode="r")``).
@@ -703,7 +704,7 @@ def tqdm_progress(description: str = "converting", **kwargs: Any) -> Tuple[Progr
 
 def to_ome_zarr(
     source: Any,
-    store_path: Union[str, "os.PathLike[str]"],
+    store_path: Union[str, os.PathLike],
     *,
     dimension_names: Optional[Sequence[str]] = None,
     dimension_kinds: Optional[Sequence[Union[DimensionType, str]]] = None,
@@ -724,12 +725,17 @@ def to_ome_zarr(
 ) -> ConversionResult:
     """Write an array to ``store_path`` as an OME-Zarr image.
 
-    The source is read one slab at a time (along the first stored axis, one
-    chunk layer, or less when that is more than ``max_slab_bytes``; a whole
-    source chunk when the source is chunked) and appended to a
-    :class:`~acquire_zarr.ZarrStream`, so memory stays within the engine's
-    bound (``StreamSettings.get_maximum_memory_usage()``) plus about one slab
-    (two while the next slab is read ahead, for sources not in memory).
+    The source is read one slab at a time and appended to a
+    :class:`~acquire_zarr.ZarrStream`. A slab is one chunk layer along the
+    first stored axis, or fewer rows when that is more than
+    ``max_slab_bytes`` (down to rows of one image when even one index of the
+    first axis is too large), rounded to whole source chunks when the source
+    is chunked (zarr, dask, TensorStore: reading part of a chunk would decode
+    it again; at most 1 GiB). A source that is not a numpy array is read one
+    slab ahead on a thread, in slabs of half the bound. Memory stays within
+    the engine's bound (``StreamSettings.get_maximum_memory_usage()``) plus
+    ``max_slab_bytes`` (or two slabs of whole source chunks, when those are
+    larger); numpy sources are appended as views, never copied.
 
     Args:
         source: numpy (also memory-mapped), dask, zarr-python or TensorStore
@@ -777,7 +783,7 @@ def to_ome_zarr(
         progress: None, True (a ``tqdm`` bar on stderr), or a callable
             ``progress(slabs_done, slabs_total, bytes_done, bytes_total)``
             called after each slab.
-        max_slab_bytes: Bound on one slab read from the source.
+        max_slab_bytes: Bound on the slabs held at once (default 64 MiB).
 
     Returns:
         A :class:`ConversionResult`.

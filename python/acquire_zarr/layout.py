@@ -28,7 +28,8 @@ The rules (those of ``anu_ctlab_io.zarr.dataset_to_zarr``):
 - ``shards=None``: no sharding (one chunk per shard; Zarr v2 has no shards).
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: help() then shows the annotations
+# as objects, as in the rest of the package.
 
 import math
 import numbers
