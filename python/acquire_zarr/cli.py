@@ -57,8 +57,8 @@ Convert SRC to an OME-Zarr image at DST, streaming it through the engine one
 slab at a time (memory: the engine's bound plus about one slab).
 
 SRC is a .npy file (memory-mapped), a TIFF or OME-TIFF (read lazily with
-tifffile: its first series, full resolution; axes, and OME physical sizes as
-scale and units), or a Zarr array / OME-Zarr image (level 0, with its axes,
+tifffile: its first series (--series), full resolution; axes, and OME
+physical sizes or ImageJ's resolution and spacing as scale and units), or a Zarr array / OME-Zarr image (level 0, with its axes,
 scale and units). DST is created; an existing DST needs --overwrite.
 
 By default: Zarr v3 with OME-NGFF 0.5, chunks and shards from the automatic
@@ -136,6 +136,8 @@ def _add_convert(sub: Any) -> None:
                        description=CONVERT_HELP, formatter_class=_Formatter)
     p.add_argument("src", metavar="SRC", help="the .npy, TIFF/OME-TIFF or Zarr/OME-Zarr to read")
     p.add_argument("dst", metavar="DST", help="the OME-Zarr image to write (a directory)")
+    p.add_argument("--series", type=int, default=0,
+                   help="the series of a TIFF with several (default 0)")
     axes = p.add_argument_group("axes")
     axes.add_argument("--names", type=_names, metavar="NAMES",
                       help="axis names in SRC's order: letters (zyx) or a comma list (t,c,z,y,x); "
@@ -219,7 +221,7 @@ def _convert(args: argparse.Namespace) -> int:
         raise _Failure(f"--level {args.level} is negative")
     if os.path.lexists(dst) and not args.overwrite:
         raise _Failure(f"{dst} exists; pass --overwrite to replace it")
-    info = open_source(src)
+    info = open_source(src, series=args.series)
     progress = args.progress if args.progress is not None else sys.stderr.isatty()
     close_bar = None
     callback = None

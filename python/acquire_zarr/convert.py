@@ -151,15 +151,16 @@ def _is_zarr_path(path: Path) -> bool:
     )
 
 
-def open_source(path: Union[str, os.PathLike]) -> SourceInfo:
+def open_source(path: Union[str, os.PathLike], series: int = 0) -> SourceInfo:
     """Open a file or store to convert, lazily.
 
     - ``.npy``: memory-mapped (``numpy.load(mmap_mode="r")``).
     - TIFF / OME-TIFF (``.tif``, ``.tiff``, ``.btf``, ``.tf8``): with
-      ``tifffile``, as a Zarr store of its first series' full-resolution level
-      (pages and tiles are read as needed). The axes come from the file
-      (``T``, ``C``/``S``, ``Z``, ``Y``, ``X``; ``Q``/``I`` as ``z`` when there
-      is no ``Z``), and the OME-XML physical sizes give scale and units.
+      ``tifffile``, as a Zarr store of the full-resolution level of series
+      ``series`` (pages and tiles are read as needed). The axes come from the
+      file (``T``, ``C``/``S``, ``Z``, ``Y``, ``X``; ``Q``/``I`` as ``z`` when
+      there is no ``Z``); the OME-XML physical sizes, or ImageJ's resolution,
+      ``spacing`` and ``unit``, give scale and units.
     - A Zarr v2/v3 array, or an OME-Zarr image group (its level 0 and axes,
       scale and units), with zarr-python.
 
@@ -178,7 +179,7 @@ def open_source(path: Union[str, os.PathLike]) -> SourceInfo:
             raise InvalidSettingsError(f"source '{p}' is not a readable .npy file: {e}") from None
         return SourceInfo(array, description=f"{p} (.npy, memory-mapped)")
     if name.endswith((".tif", ".tiff", ".btf", ".tf8", ".tf2")) and p.is_file():
-        return _open_tiff(p)
+        return _open_tiff(p, series)
     if _is_zarr_path(p):
         return _open_zarr(p)
     raise InvalidSettingsError(
@@ -186,7 +187,7 @@ def open_source(path: Union[str, os.PathLike]) -> SourceInfo:
     )
 
 
-def _open_tiff(p: Path) -> SourceInfo:
+def _open_tiff(p: Path, series_index: int = 0) -> SourceInfo:
     try:
         import tifffile
     except ImportError:
@@ -200,7 +201,11 @@ def _open_tiff(p: Path) -> SourceInfo:
     except Exception as e:  # tifffile raises its own TiffFileError and others
         raise InvalidSettingsError(f"source '{p}' is not a readable TIFF file: {e}") from None
     try:
-        series = tif.series[0]
+        if not 0 <= series_index < len(tif.series):
+            raise InvalidSettingsError(
+                f"source '{p}' has {len(tif.series)} series; there is no series {series_index}"
+            )
+        series = tif.series[series_index]
         axes = series.axes.upper()
         store = series.aszarr(level=0)
         array = zarr.open(store, mode="r")
@@ -218,15 +223,57 @@ def _open_tiff(p: Path) -> SourceInfo:
                 names.append("z"), kinds.append(DimensionType.SPACE)
             else:
                 names.append(letter.lower()), kinds.append(DimensionType.OTHER)
-        scale, units = _ome_tiff_scale(tif, axes)
+        scale, units = _tiff_scale(tif, axes)
     except Exception:
         tif.close()
         raise
     return SourceInfo(array, names, kinds, scale, units,
-                      description=f"{p} (TIFF, axes {axes})", _closer=tif.close)
+                      description=f"{p} (TIFF series {series_index}, axes {axes})",
+                      _closer=tif.close)
 
 
-def _ome_tiff_scale(tif: Any, axes: str) -> Tuple[Optional[List[float]], Optional[List[Optional[str]]]]:
+_IMAGEJ_UNITS = {"micron": "micrometer", "microns": "micrometer", "um": "micrometer",
+                 "µm": "micrometer", "\\u00B5m": "micrometer", "nm": "nanometer",
+                 "nanometer": "nanometer", "mm": "millimeter", "millimeter": "millimeter",
+                 "cm": "centimeter", "m": "meter", "meter": "meter"}
+
+
+def _imagej_scale(tif: Any, axes: str) -> Tuple[Optional[List[float]], Optional[List[Optional[str]]]]:
+    """Scale and units of an ImageJ TIFF: X/Y from the resolution tags, Z
+    from ``spacing``, T from ``finterval``, the unit from ``unit``."""
+    meta = tif.imagej_metadata or {}
+    page = tif.pages[0]
+
+    def per_pixel(tag: str) -> Optional[float]:
+        t = page.tags.get(tag)
+        try:
+            num, den = t.value
+            return den / num if num > 0 and den > 0 else None
+        except (AttributeError, TypeError, ValueError, ZeroDivisionError):
+            return None
+
+    unit = _IMAGEJ_UNITS.get(str(meta.get("unit", "")).strip().lower())
+    values = {"X": per_pixel("XResolution"), "Y": per_pixel("YResolution"),
+              "Z": meta.get("spacing"), "T": meta.get("finterval")}
+    scale: List[float] = []
+    units: List[Optional[str]] = []
+    found = False
+    for letter in axes:
+        v = values.get(letter)
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 and math.isfinite(v)
+        if ok and (letter == "T" or unit):
+            found = True
+            scale.append(float(v))  # type: ignore[arg-type]
+            units.append("second" if letter == "T" else unit)
+        else:
+            scale.append(1.0)
+            units.append(None)
+    return (scale, units) if found else (None, None)
+
+
+def _tiff_scale(tif: Any, axes: str) -> Tuple[Optional[List[float]], Optional[List[Optional[str]]]]:
+    if getattr(tif, "is_imagej", False) and not getattr(tif, "is_ome", False):
+        return _imagej_scale(tif, axes)
     xml = tif.ome_metadata if getattr(tif, "is_ome", False) else None
     if not xml:
         return None, None

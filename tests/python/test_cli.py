@@ -117,6 +117,25 @@ def test_convert_ome_tiff_round_trip(tmp_path):
     validate_ngff_image(dst, "", "v3")
 
 
+def test_convert_imagej_tiff_and_series(tmp_path):
+    """An ImageJ hyperstack: resolution and spacing are the scale; --series
+    picks a series, and one that is not there is an error."""
+    data = random_data((4, 2, 30, 40), "uint16", seed=9)
+    src = tmp_path / "ij.tif"
+    tifffile.imwrite(src, data, imagej=True, resolution=(4.0, 4.0),
+                     metadata={"axes": "ZCYX", "spacing": 1.5, "unit": "um"})
+    dst = tmp_path / "ij.zarr"
+    result = run("convert", src, dst, "--no-pyramid", "--series", "0")
+    assert result.returncode == 0, result.stderr
+    np.testing.assert_array_equal(read_zarr(dst, "0", "v3"), data.transpose(1, 0, 2, 3))
+    ms = multiscale_doc(dst, "", "v3")
+    assert ms["datasets"][0]["coordinateTransformations"][0]["scale"] == [1.0, 1.5, 0.25, 0.25]
+    assert [a.get("unit") for a in ms["axes"]] == [None, "micrometer", "micrometer", "micrometer"]
+    result = run("convert", src, tmp_path / "none.zarr", "--series", "2")
+    assert_one_line_error(result, "has 1 series; there is no series 2")
+    assert not (tmp_path / "none.zarr").exists()
+
+
 def test_convert_plain_tiff_stack(tmp_path):
     """A compressed, tiled multi-page TIFF: its pages are z."""
     data = random_data((9, 64, 48), "uint8", seed=4)
@@ -200,8 +219,8 @@ SLOW_CONVERT = textwrap.dedent("""\
             time.sleep(0.05)
             return self.array[index]
 
-    def slow_open(path):
-        info = real_open(path)
+    def slow_open(path, **kwargs):
+        info = real_open(path, **kwargs)
         info.array = Slow(info.array)
         return info
 
@@ -276,7 +295,7 @@ def test_info_v2_and_invalid_metadata(tmp_path):
     (["convert"], ["--names", "--kinds", "--scale", "--units", "--chunks", "--shards", "--codec",
                    "--level", "--shuffle", "--method", "--no-pyramid", "--max-levels",
                    "--zarr-version", "--name", "--attributes", "--overwrite", "--threads",
-                   "--max-slab-mb", "--progress", "Ctrl-C", "OME-TIFF"]),
+                   "--max-slab-mb", "--progress", "--series", "Ctrl-C", "OME-TIFF"]),
     (["info"], ["STORE", "compression", "ome-zarr-models"]),
     (["demo"], ["--output", "--frames", "--size", "--codec", "--level", "--threads"]),
     (["bench"], ["--runs 1 --frames 64 --impl ours", "make bench", "convert_bench.py"]),
