@@ -592,8 +592,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if os.environ.get("AQZ_TRACEBACK"):
             raise
         message = " ".join(str(e).split()) or type(e).__name__
-        kind = "" if isinstance(e, (_Failure, ValueError, OSError, ImportError)) else \
-            f"{type(e).__name__}: "
+        from ._errors import AcquireZarrError
+
+        plain = (_Failure, AcquireZarrError, ValueError, OSError, ImportError)
+        kind = "" if isinstance(e, plain) else f"{type(e).__name__}: "
         sys.stderr.write(f"{where}: error: {kind}{message}\n")
         return 1
 

@@ -178,6 +178,7 @@ def test_convert_zarr_sources(tmp_path):
     (["convert", "{tmp}/ok.npy", "{tmp}/ok.npy", "--overwrite"], "overlaps the source", 1),
     (["convert", "{tmp}/ok.npy"], "the following arguments are required: DST", 2),
     (["convert", "{tmp}/text.txt", "{tmp}/out.zarr"], "not a .npy file, a TIFF file", 1),
+    (["convert", "{tmp}/ok.npy", "/proc/aqz-never.zarr"], "cannot create the store directory", 1),
     (["info", "{tmp}/missing.zarr"], "does not exist", 1),
     (["info", "{tmp}"], "is not a Zarr store", 1),
     (["frobnicate"], "invalid choice: 'frobnicate'", 2),
