@@ -938,9 +938,13 @@ def to_ome_zarr(
 
     s_shape = stored(shape)
     s_chunks = stored(layout.chunks)
-    s_shard_chunks = stored(layout.shard_size_chunks)
+    # A shard never holds more chunks than the array has along an axis (the
+    # engine cuts it so too): the result reports what is written.
+    s_shard_chunks = [min(h, -(-n // c)) for h, n, c in
+                      zip(stored(layout.shard_size_chunks), s_shape, s_chunks)]
     s_layout = Layout(tuple(s_chunks),
-                      None if layout.shards is None else tuple(stored(layout.shards)),
+                      None if layout.shards is None else
+                      tuple(h * c for h, c in zip(s_shard_chunks, s_chunks)),
                       dtype.itemsize)
     dims = [
         Dimension(name=n, kind=k, array_size_px=s, chunk_size_px=c, shard_size_chunks=h,

@@ -171,6 +171,15 @@ def test_explicit_layout_scale_units_name_attributes(tmp_path):
     validate_ngff_image(store, "", "v3")
 
 
+def test_result_reports_the_shards_written(tmp_path):
+    """A shard tuple larger than the array is cut to it, as the engine does."""
+    data = random_data((10, 40, 40), "uint8", seed=23)
+    result = to_ome_zarr(data, tmp_path / "s.zarr", chunks=(5, 16, 16), shards=(20, 64, 32))
+    assert result.layout.shards == (10, 48, 32)
+    meta = json.loads((tmp_path / "s.zarr" / "0" / "zarr.json").read_text())
+    assert meta["chunk_grid"]["configuration"]["chunk_shape"] == [10, 48, 32]
+
+
 def test_axes_are_reordered_to_ngff_order(tmp_path):
     """z, c, y, x (an ImageJ hyperstack) is stored c, z, y, x; y, x, c
     (RGB) as c, y, x; scale and units follow their axes."""
