@@ -419,6 +419,15 @@ def test_progress_callback(tmp_path):
     assert calls[-1][2] == data.nbytes
 
 
+def test_progress_true_draws_a_tqdm_bar(tmp_path, capsys):
+    pytest.importorskip("tqdm")
+    data = random_data((16, 32, 32), "uint8", seed=24)
+    to_ome_zarr(Plain(data), tmp_path / "bar.zarr", chunks=(4, 32, 32), max_slab_bytes=8 << 10,
+                progress=True)
+    err = capsys.readouterr().err
+    assert "slab 4/4" in err and "16.4k/16.4k" in err, err
+
+
 # --------------------------------------------------------------------------
 # stops: the store stays readable and truthful
 # --------------------------------------------------------------------------
