@@ -179,6 +179,8 @@ def _add_convert(sub: Any) -> None:
                      help="extra attributes for the image group, a JSON object")
     run = p.add_argument_group("run")
     run.add_argument("--overwrite", action="store_true", help="replace DST if it exists")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print the plan (axes, layout, levels, slabs, memory) and write nothing")
     run.add_argument("--threads", type=int, default=0,
                      help="engine worker threads (default 0: all)")
     run.add_argument("--max-slab-mb", type=float, default=64.0,
@@ -222,7 +224,8 @@ def _convert(args: argparse.Namespace) -> int:
     if os.path.lexists(dst) and not args.overwrite:
         raise _Failure(f"{dst} exists; pass --overwrite to replace it")
     info = open_source(src, series=args.series)
-    progress = args.progress if args.progress is not None else sys.stderr.isatty()
+    progress = (args.progress if args.progress is not None else sys.stderr.isatty()) and \
+        not args.dry_run
     close_bar = None
     callback = None
     if progress:
@@ -242,6 +245,7 @@ def _convert(args: argparse.Namespace) -> int:
                 max_levels=args.max_levels, version=args.zarr_version, name=args.name,
                 attributes=args.attributes, overwrite=args.overwrite, max_threads=args.threads,
                 progress=callback, max_slab_bytes=max(1, int(args.max_slab_mb * (1 << 20))),
+                dry_run=args.dry_run,
             )
         except KeyboardInterrupt:
             if close_bar:
@@ -256,6 +260,15 @@ def _convert(args: argparse.Namespace) -> int:
             close_bar()
         info.close()
     ngff = "0.5" if args.zarr_version == 3 else "0.4"
+    if not result.written:
+        print(f"{info.description}")
+        print(f"would write {dst}: OME-NGFF {ngff} image, {'x'.join(map(str, result.shape))} "
+              f"{result.dtype} ({','.join(result.dimension_names)}), {result.layout}, "
+              f"{result.levels} level{'s' if result.levels != 1 else ''}; read in "
+              f"{result.slabs} slab{'s' if result.slabs != 1 else ''}; memory: the engine's "
+              f"{result.engine_memory_bytes / 2**20:.1f} MiB plus the slabs "
+              f"(at most {args.max_slab_mb:g} MiB, or whole source chunks)")
+        return 0
     rate = result.bytes / result.seconds / 1e6 if result.seconds > 0 else 0.0
     print(f"wrote {dst}: OME-NGFF {ngff} image, {'x'.join(map(str, result.shape))} "
           f"{result.dtype} ({','.join(result.dimension_names)}), {result.layout}, "

@@ -99,6 +99,9 @@ class ConversionResult:
         engine_memory_bytes: The engine's memory bound for these settings
             (``StreamSettings.get_maximum_memory_usage()``); the conversion
             holds about ``max_slab_bytes`` more (see :func:`to_ome_zarr`).
+        slabs: How many slabs the source is read in.
+        written: False for a ``dry_run`` (nothing was written; ``levels``
+            is the number planned).
     """
 
     store_path: str
@@ -110,6 +113,8 @@ class ConversionResult:
     bytes: int
     seconds: float
     engine_memory_bytes: int
+    slabs: int = 0
+    written: bool = True
 
 
 @dataclass
@@ -702,6 +707,30 @@ def _claim_prefix(store: Path, version: ZarrVersion, rows: int, total: int) -> N
             _write_json_atomically(meta, doc)
 
 
+def _planned_levels(shape: Sequence[int], chunks: Sequence[int], kinds: Sequence[DimensionType],
+                    method: Optional[DownsamplingMethod], max_levels: int) -> int:
+    """How many levels the engine's pyramid has (the README's rule): a level
+    halves Y and X while both exceed the larger of their chunks, and Z (the
+    third-last axis, SPACE, more than one chunk) while it exceeds its chunk."""
+    if method is None:
+        return 1
+    y, x = len(shape) - 2, len(shape) - 1
+    z = len(shape) - 3 if len(shape) >= 3 and kinds[-3] == DimensionType.SPACE \
+        and shape[-3] > chunks[-3] else None
+    size = list(shape)
+    levels = 1
+    while not max_levels or levels - 1 < max_levels:
+        halve_yx = min(size[y], size[x]) > max(chunks[y], chunks[x])
+        halve_z = z is not None and size[z] > chunks[z]
+        if not (halve_yx or halve_z):
+            break
+        for axis, halve in ((y, halve_yx), (x, halve_yx), (z, halve_z)):
+            if halve and axis is not None:
+                size[axis] = -(-size[axis] // 2)
+        levels += 1
+    return levels
+
+
 @contextlib.contextmanager
 def _sigint_deferred() -> Iterator[None]:
     """Ctrl-C waits while the store is being closed (main thread only)."""
@@ -769,6 +798,7 @@ def to_ome_zarr(
     max_threads: int = 0,
     progress: Union[None, bool, ProgressCallback] = None,
     max_slab_bytes: int = DEFAULT_SLAB_BYTES,
+    dry_run: bool = False,
 ) -> ConversionResult:
     """Write an array to ``store_path`` as an OME-Zarr image.
 
@@ -831,6 +861,8 @@ def to_ome_zarr(
             ``progress(slabs_done, slabs_total, bytes_done, bytes_total)``
             called after each slab.
         max_slab_bytes: Bound on the slabs held at once (default 64 MiB).
+        dry_run: Check everything and plan (layout, levels, slabs, the
+            engine's memory bound), but write nothing and read no data.
 
     Returns:
         A :class:`ConversionResult`.
@@ -865,7 +897,7 @@ def to_ome_zarr(
                 chunks=chunks, shards=shards, compression=compression,
                 downsampling_method=downsampling_method, max_levels=max_levels, version=version,
                 name=name, attributes=attributes, overwrite=overwrite, max_threads=max_threads,
-                progress=progress, max_slab_bytes=max_slab_bytes,
+                progress=progress, max_slab_bytes=max_slab_bytes, dry_run=dry_run,
             )
         finally:
             info.close()
@@ -974,6 +1006,15 @@ def to_ome_zarr(
     total_bytes = math.prod(shape) * dtype.itemsize
     row_bytes = math.prod(s_shape[1:]) * dtype.itemsize
 
+    if dry_run:
+        return ConversionResult(
+            store_path=str(store), shape=tuple(s_shape), dtype=dtype,
+            dimension_names=tuple(stored(names)), layout=s_layout,
+            levels=_planned_levels(s_shape, s_chunks, stored(kinds), method, int(max_levels)),
+            bytes=0, seconds=time.perf_counter() - started, engine_memory_bytes=engine_memory,
+            slabs=plan.count, written=False,
+        )
+
     close_bar = None
     if progress is True:
         progress, close_bar = tqdm_progress()
@@ -1042,4 +1083,5 @@ def to_ome_zarr(
         bytes=appended,
         seconds=time.perf_counter() - started,
         engine_memory_bytes=engine_memory,
+        slabs=plan.count,
     )

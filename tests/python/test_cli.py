@@ -96,6 +96,18 @@ def test_convert_options(tmp_path):
     assert meta["chunk_grid"]["configuration"]["chunk_shape"] == [1, 16, 16]
 
 
+def test_convert_dry_run_writes_nothing(tmp_path):
+    np.save(tmp_path / "d.npy", np.zeros((64, 128, 96), np.uint16))
+    result = run("convert", tmp_path / "d.npy", tmp_path / "d.zarr", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert lines[0].endswith("d.npy (.npy, memory-mapped)")
+    assert lines[1].startswith(f"would write {tmp_path / 'd.zarr'}: OME-NGFF 0.5 image, "
+                               f"64x128x96 uint16 (z,y,x), chunks 32x32x32")
+    assert "3 levels; read in 2 slabs; memory: the engine's" in lines[1]
+    assert sorted(os.listdir(tmp_path)) == ["d.npy"]
+
+
 def test_convert_ome_tiff_round_trip(tmp_path):
     """An OME-TIFF ZCYX (ImageJ's order) is stored c, z, y, x with its
     physical sizes as scale and units."""
@@ -296,7 +308,7 @@ def test_info_v2_and_invalid_metadata(tmp_path):
     (["convert"], ["--names", "--kinds", "--scale", "--units", "--chunks", "--shards", "--codec",
                    "--level", "--shuffle", "--method", "--no-pyramid", "--max-levels",
                    "--zarr-version", "--name", "--attributes", "--overwrite", "--threads",
-                   "--max-slab-mb", "--progress", "--series", "Ctrl-C", "OME-TIFF"]),
+                   "--max-slab-mb", "--progress", "--series", "--dry-run", "Ctrl-C", "OME-TIFF"]),
     (["info"], ["STORE", "compression", "ome-zarr-models"]),
     (["demo"], ["--output", "--frames", "--size", "--codec", "--level", "--threads"]),
     (["bench"], ["--runs 1 --frames 64 --impl ours", "make bench", "convert_bench.py"]),

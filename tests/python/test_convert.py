@@ -419,6 +419,26 @@ def test_progress_callback(tmp_path):
     assert calls[-1][2] == data.nbytes
 
 
+@pytest.mark.parametrize("shape,chunks,max_levels", [
+    ((70, 64, 64), "auto", 0), ((70, 64, 64), (8, 8, 8), 0), ((70, 64, 64), (8, 8, 8), 2),
+    ((5, 33, 100, 70), (1, 8, 16, 16), 0), ((300, 530), "auto", 0), ((3, 257, 300), (1, 32, 64), 0),
+    ((100, 20, 20), (8, 8, 8), 0), ((2, 2, 33, 40, 36), "auto", 1),
+])
+def test_dry_run_plans_what_a_run_writes(tmp_path, shape, chunks, max_levels):
+    data = np.zeros(shape, np.uint8)
+    store = tmp_path / "dry.zarr"
+    kw = dict(downsampling_method="mean", chunks=chunks, max_levels=max_levels,
+              max_slab_bytes=16 << 10)
+    plan = to_ome_zarr(Plain(data), store, dry_run=True, **kw)
+    assert not plan.written and plan.bytes == 0 and not os.path.lexists(store)
+    done = to_ome_zarr(Plain(data), store, **kw)
+    assert done.written
+    for field in ("shape", "dtype", "dimension_names", "layout", "levels", "slabs",
+                  "engine_memory_bytes"):
+        assert getattr(plan, field) == getattr(done, field), field
+    assert plan.levels == len(multiscale_doc(store, "", "v3")["datasets"])
+
+
 def test_progress_true_draws_a_tqdm_bar(tmp_path, capsys):
     pytest.importorskip("tqdm")
     data = random_data((16, 32, 32), "uint8", seed=24)
