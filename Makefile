@@ -52,7 +52,7 @@ DEMO_ARGS ?=
 BENCH_ARGS ?=
 
 .PHONY: help deps venv install build test ctest pytest demo quickstart \
-	asan asan-build asan-ctest asan-pytest bench fuzz clean distclean
+	asan asan-build asan-ctest asan-pytest bench bench-convert fuzz clean distclean
 
 help: ## Show this list
 	@echo "Usage: make <target>   (CMAKE_BUILD_PARALLEL_LEVEL=$(CMAKE_BUILD_PARALLEL_LEVEL))"
@@ -153,6 +153,11 @@ asan: asan-ctest asan-pytest ## ctest and pytest under AddressSanitizer + UBSan
 
 bench: install ## Run the benchmarks (benchmarks/bench.py)
 	$(VPY) benchmarks/bench.py $(BENCH_ARGS)
+
+# Whole-volume conversion to OME-Zarr against other tools, each in its own venv
+# (benchmarks/.venv-*, created on first use); options in CONVERT_BENCH_ARGS.
+bench-convert: install ## Benchmark converting a whole volume to OME-Zarr (benchmarks/convert_bench.py)
+	$(VPY) benchmarks/convert_bench.py $(CONVERT_BENCH_ARGS)
 
 # The settings fuzzers at length; `make test` runs a bounded number of cases.
 # A new seed each run (printed; FUZZ_SEED=n repeats one). The C harness runs
