@@ -221,6 +221,9 @@ def _convert(args: argparse.Namespace) -> int:
     src, dst = Path(args.src), Path(args.dst)
     if args.level < 0:
         raise _Failure(f"--level {args.level} is negative")
+    if src.exists() and (src.resolve() == dst.resolve() or src.resolve() in dst.resolve().parents
+                         or dst.resolve() in src.resolve().parents):
+        raise _Failure(f"{dst} overlaps the source {src}: write somewhere else")
     if os.path.lexists(dst) and not args.overwrite:
         raise _Failure(f"{dst} exists; pass --overwrite to replace it")
     info = open_source(src, series=args.series)
@@ -251,9 +254,11 @@ def _convert(args: argparse.Namespace) -> int:
             if close_bar:
                 close_bar()
             rows = _claimed_rows(dst, args.zarr_version)
-            claimed = f"{rows} complete rows along its first axis" if rows is not None else "no rows"
-            sys.stderr.write(f"{PROG} convert: interrupted; {dst} is a readable partial store "
-                             f"({claimed})\n")
+            if rows is None:
+                sys.stderr.write(f"{PROG} convert: interrupted before {dst} was written\n")
+            else:
+                sys.stderr.write(f"{PROG} convert: interrupted; {dst} is a readable partial "
+                                 f"store ({rows} complete rows along its first axis)\n")
             return 130
     finally:
         if close_bar:

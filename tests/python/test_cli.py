@@ -188,6 +188,8 @@ def test_convert_zarr_sources(tmp_path):
      "Zarr v2 has no shards", 1),
     (["convert", "{tmp}/ok.npy", "{tmp}/out.zarr", "--level", "12"], "level 12", 1),
     (["convert", "{tmp}/ok.npy", "{tmp}/ok.npy", "--overwrite"], "overlaps the source", 1),
+    (["convert", "{tmp}/s.tif", "{tmp}/s.tif", "--overwrite"], "overlaps the source", 1),
+    (["convert", "{tmp}/s.tif", "{tmp}", "--overwrite"], "overlaps the source", 1),
     (["convert", "{tmp}/ok.npy"], "the following arguments are required: DST", 2),
     (["convert", "{tmp}/text.txt", "{tmp}/out.zarr"], "not a .npy file, a TIFF file", 1),
     (["convert", "{tmp}/ok.npy", "/proc/aqz-never.zarr"], "cannot create the store directory", 1),
@@ -199,6 +201,7 @@ def test_errors_are_one_line(tmp_path, args, needle, status):
     np.save(tmp_path / "half.npy", np.zeros((4, 8, 8), np.float16))
     np.save(tmp_path / "ok.npy", np.zeros((8, 8, 8), np.uint8))
     (tmp_path / "text.txt").write_text("hello")
+    tifffile.imwrite(tmp_path / "s.tif", np.zeros((2, 8, 8), np.uint8))
     before = sorted(os.listdir(tmp_path))
     result = run(*[a.format(tmp=tmp_path) for a in args])
     assert_one_line_error(result, needle, status)
