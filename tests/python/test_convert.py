@@ -25,7 +25,6 @@ from acquire_zarr.convert import ConversionResult, open_source, to_ome_zarr
 from acquire_zarr.layout import auto_layout
 from conftest import BZSTD, NONE, Codec, random_data, read_tensorstore, read_zarr
 from pyramid_reference import (
-    level_data_shape,
     multiscale_doc,
     plan_levels,
     pyramid,
