@@ -522,8 +522,8 @@ Options after -- go to bench.py and replace the brief defaults, e.g.
   acquire-zarr bench -- --runs 3 --frames 256 --impl ours,tensorstore
 
 The full benchmarks: `make bench` (all implementations, 5 runs each; see
-benchmarks/README.md), and benchmarks/convert_bench.py for converting whole
-volumes against other tools. bench.py is found in ./benchmarks, next to the
+benchmarks/README.md), and `make bench-convert` (benchmarks/convert_bench.py)
+for converting whole volumes against other tools. bench.py is found in ./benchmarks, next to the
 checkout's .venv, or at $AQZ_BENCH.
 """
 
@@ -540,7 +540,7 @@ def _bench(args: argparse.Namespace) -> int:
         extra or ["--runs", "1", "--frames", "64", "--impl", "ours"])
     print(f"{PROG} bench: {' '.join(command)}", flush=True)
     print("  (brief; the full benchmarks: make bench, see benchmarks/README.md; conversions: "
-          "benchmarks/convert_bench.py)", flush=True)
+          "make bench-convert, benchmarks/convert_bench.py)", flush=True)
     return subprocess.call(command)
 
 
