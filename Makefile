@@ -27,7 +27,7 @@ VENV := $(ROOT)/.venv
 VPY := $(VENV)/bin/python
 # s3fs (zarr-python's S3 reader in the tests) needs aiobotocore, which pins
 # botocore: without the bounds pip settles on a years-old s3fs instead.
-VENV_REQUIREMENTS := numpy pybind11 scikit-build-core pytest "zarr>=3" tensorstore tifffile "dask[array]" tqdm \
+VENV_REQUIREMENTS := numpy pybind11 scikit-build-core pytest hypothesis "zarr>=3" tensorstore tifffile "dask[array]" tqdm \
 	ome-zarr-models pyyaml "moto[server]" "boto3<1.44" "s3fs>=2026.9"
 VENV_STAMP := $(VENV)/.aqz-requirements
 # Others may install into the same venv concurrently: serialise every pip call.

@@ -621,6 +621,9 @@ SettingsValidator::validate_array(const std::string& where,
             stored.push_back(node.stored.dimensions[index]);
         }
         node.stored.dimensions = std::move(stored);
+        for (std::size_t i = 0; i + 2 < node.storage_order.size(); ++i) {
+            node.stored.frames_in_order = node.stored.frames_in_order && node.storage_order[i] == i;
+        }
     }
     if (node.ngff) {
         validate_ngff_axes(name, node.stored.dimensions);

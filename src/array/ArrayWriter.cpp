@@ -32,7 +32,7 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
 void
 ArrayWriter::write_frame(const uint8_t* frame, uint64_t frame_number)
 {
-    const uint64_t layer = frame_number / lattice_.frames_per_layer();
+    const uint64_t layer = lattice_.layer_of_frame(frame_number);
     if (layer_open_ && layer != current_layer_) {
         end_layer(); // frames of a new layer: the open one will get no more
     }
@@ -43,7 +43,8 @@ ArrayWriter::write_frame(const uint8_t* frame, uint64_t frame_number)
         frame_seen_.assign(lattice_.frames_per_layer(), false);
     }
     writer_->write_frame(frame, frame_number);
-    const uint64_t index = frame_number - layer * lattice_.frames_per_layer();
+    layers_started_ = std::max(layers_started_, layer + 1);
+    const uint64_t index = frame_number - lattice_.first_frame(layer);
     if (!frame_seen_[index]) {
         frame_seen_[index] = true;
         ++frames_in_layer_;
@@ -58,9 +59,9 @@ void
 ArrayWriter::end_layer()
 {
     layer_open_ = false;
-    std::vector<uint64_t> missing;
-    const uint64_t first = current_layer_ * lattice_.frames_per_layer();
-    for (uint64_t i = 0; i < frame_seen_.size(); ++i) {
+    std::vector<uint64_t> missing; // frames of the layer (not its padding)
+    const uint64_t first = lattice_.first_frame(current_layer_);
+    for (uint64_t i = 0; i < lattice_.frames_in_layer(current_layer_); ++i) {
         if (!frame_seen_[i]) {
             missing.push_back(first + i);
         }
@@ -80,15 +81,22 @@ ArrayWriter::on_layer_written(uint64_t layer, bool ok)
         return;
     }
     layers_done_.insert(layer);
-    const uint64_t before = layers_claimed_;
+    const uint64_t before_visible = spec_.random_access_store ? layers_claimed_ : layers_visible_;
     while (layers_done_.erase(layers_claimed_) > 0) {
         ++layers_claimed_;
     }
     // Objects that only become visible once complete (S3) hold a row of
-    // shards each: their layers are readable when the row is.
-    const uint64_t per_row = spec_.random_access_store ? 1 : lattice_.layers_per_shard();
-    const uint64_t visible = layers_claimed_ / per_row * per_row;
-    if (visible > before / per_row * per_row) {
+    // shards each: their layers are readable once every row they touch is
+    // complete.
+    uint64_t visible = layers_claimed_;
+    if (!spec_.random_access_store) {
+        while (layers_visible_ < layers_claimed_ &&
+               lattice_.last_layer_of_row(lattice_.shard_row(layers_visible_)) < layers_claimed_) {
+            ++layers_visible_;
+        }
+        visible = layers_visible_;
+    }
+    if (visible > before_visible) {
         rows_claimed_ = claimable_rows(visible);
         write_metadata(rows_claimed_);
     }
@@ -98,7 +106,7 @@ uint64_t
 ArrayWriter::claimable_rows(uint64_t layers) const
 {
     // The final shape is written by finish().
-    uint64_t rows = layers * spec_.dimensions.front().chunk;
+    uint64_t rows = lattice_.rows_in_layers(layers);
     if (lattice_.total_frames() > 0) {
         rows = std::min(rows, uint64_t(spec_.dimensions.front().size));
     }
@@ -134,8 +142,12 @@ ArrayWriter::finish()
     errors_.capture([&] {
         // Every layer is written (or failed) and every object complete:
         // claim what was appended, up to the first layer not in storage.
+        // Once every layer that got a frame is in storage, so is the last
+        // row, even if the stream ended before its last layers: those hold
+        // only the fill value, which is never stored.
         std::lock_guard lock(metadata_mutex_);
-        rows_claimed_ = std::min(rows_written(), claimable_rows(layers_claimed_));
+        const uint64_t layers = layers_claimed_ >= layers_started_ ? UINT64_MAX / 2 : layers_claimed_;
+        rows_claimed_ = std::min(rows_written(), claimable_rows(layers));
         write_metadata(rows_claimed_);
     });
 }
@@ -205,9 +217,11 @@ ArrayWriter::estimate_memory(const ArraySpec& spec, std::size_t thread_count)
     if (DirectLayerWriter::suits(spec, lattice)) {
         return 0; // frames go straight from the caller's memory
     }
-    // Objects being written (S3) hold a part each: a row of shards, and
-    // the previous row's while its last layer finishes.
-    const std::size_t parts = 2 * lattice.shards().size() * std::size_t(spec.object_part_bytes);
+    // Objects being written (S3) hold a part each: the open rows of shards
+    // (one, and the previous one while its last layer finishes; more when
+    // rows interleave).
+    const std::size_t parts = std::size_t(lattice.max_open_rows()) * lattice.shards().size() *
+                              std::size_t(spec.object_part_bytes);
     return BufferedLayerWriter::estimate_memory(spec, lattice, thread_count) + parts;
 }
 

@@ -68,6 +68,7 @@ class ArrayWriter
 
     // Caller-thread state.
     uint64_t frames_written_ = 0;
+    uint64_t layers_started_ = 0; // one past the last layer given a frame
     bool layer_open_ = false;
     uint64_t current_layer_ = 0;
     uint64_t frames_in_layer_ = 0;
@@ -78,6 +79,7 @@ class ArrayWriter
     ArrayMetadata::Json attributes_ = ArrayMetadata::Json::object();
     std::set<uint64_t> layers_done_; // written, after a layer still pending
     uint64_t layers_claimed_ = 0;    // layers 0.. in storage
+    uint64_t layers_visible_ = 0;    // of those, in complete objects (S3)
     uint64_t rows_claimed_ = 0;      // what the metadata says
     uint64_t rows_appended_ = UINT64_MAX; // known once the stream ends
     bool failed_ = false;            // a layer's write failed

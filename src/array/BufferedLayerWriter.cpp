@@ -109,9 +109,20 @@ void
 BufferedLayerWriter::write_frame(const uint8_t* frame, uint64_t frame_number)
 {
     if (!current_) {
-        current_ = buffers_.acquire(); // waits while all buffers are in flight
+        take_buffer(lattice_.layer_of_frame(frame_number));
     }
     scatter(frame, frame_number);
+}
+
+void
+BufferedLayerWriter::take_buffer(uint64_t layer)
+{
+    current_ = buffers_.acquire(); // waits while all buffers are in flight
+    // A layer where the array ends mid-chunk has padding no frame writes:
+    // zeros, not an earlier layer's pixels (once per such layer).
+    if (lattice_.frames_in_layer(layer) < lattice_.frames_per_layer()) {
+        current_->clear();
+    }
 }
 
 void
@@ -158,7 +169,7 @@ void
 BufferedLayerWriter::end_layer(uint64_t layer, std::span<const uint64_t> missing)
 {
     if (!current_) {
-        current_ = buffers_.acquire();
+        take_buffer(layer);
     }
     // Frames this layer never got (the stream stopped, or the array ends
     // mid-chunk) must read as zeros, not as an earlier layer's pixels.
@@ -278,7 +289,7 @@ BufferedLayerWriter::shard_written(const std::shared_ptr<LayerFlush>& flush,
 {
     // A failure in another shard of the layer may come later: this shard
     // commits the layer (harmless: the array claims none of its rows).
-    const uint64_t layer_in_shard = flush->layer % lattice_.layers_per_shard();
+    const uint64_t layer_in_shard = lattice_.layer_in_shard(flush->layer);
     if (!errors_.capture(
           [&] { flush->files[shard]->layer_written(layer_in_shard, !flush->failed); })) {
         flush->failed = true;

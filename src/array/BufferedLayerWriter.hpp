@@ -49,6 +49,8 @@ class BufferedLayerWriter final : public LayerWriter
   private:
     struct LayerFlush;
 
+    /// Makes a layer buffer current for `layer`.
+    void take_buffer(uint64_t layer);
     void scatter(const uint8_t* frame, uint64_t frame_number);
     void compress_chunk(const std::shared_ptr<LayerFlush>& flush, std::size_t slot);
     void write_shard(const std::shared_ptr<LayerFlush>& flush, std::size_t shard);

@@ -55,11 +55,22 @@ ChunkLattice::ChunkLattice(const ArraySpec& spec)
         chunk_bytes_ *= chunk;
     }
 
-    // The grid of chunks in one layer (dims 1..n-1), C order.
+    // The layer dimension: the first with a chunk above 1, or the last
+    // before Y. Frames of the dimensions before it complete their chunks
+    // one index at a time.
+    while (spec.frames_in_order && layer_dim_ + 3 < rank_ && chunks_[layer_dim_] == 1) {
+        ++layer_dim_;
+    }
+    for (std::size_t i = layer_dim_ + 1; i + 2 < rank_; ++i) {
+        inner_frames_ *= sizes_[i];
+    }
+
+    // The grid of chunks in one layer (the dims after the layer
+    // dimension), C order.
     grid_.assign(rank_, 1);
     grid_strides_.assign(rank_, 0);
     std::size_t layer_chunks = 1;
-    for (std::size_t i = rank_; i-- > 1;) {
+    for (std::size_t i = rank_; i-- > layer_dim_ + 1;) {
         grid_[i] = ceil_div(sizes_[i], chunks_[i]);
         grid_strides_[i] = layer_chunks;
         layer_chunks *= grid_[i];
@@ -67,25 +78,28 @@ ChunkLattice::ChunkLattice(const ArraySpec& spec)
     slot_of_chunk_.assign(layer_chunks, 0);
 
     // Shards of a layer in C order; within each, its chunks in C order.
-    std::vector<uint64_t> shard_grid(rank_ - 1), shard_extent(rank_ - 1);
-    for (std::size_t i = 1; i < rank_; ++i) {
-        shard_grid[i - 1] = ceil_div(grid_[i], shard_chunks_[i]);
-        shard_extent[i - 1] = shard_chunks_[i];
+    const std::size_t inner_rank = rank_ - layer_dim_ - 1;
+    std::vector<uint64_t> shard_grid(inner_rank), shard_extent(inner_rank);
+    for (std::size_t i = 0; i < inner_rank; ++i) {
+        const std::size_t dim = layer_dim_ + 1 + i;
+        shard_grid[i] = ceil_div(grid_[dim], shard_chunks_[dim]);
+        shard_extent[i] = shard_chunks_[dim];
     }
-    std::vector<uint64_t> shard(rank_ - 1, 0);
+    std::vector<uint64_t> shard(inner_rank, 0);
     do {
         ShardSlots slots;
         slots.shard_coordinates = shard;
         slots.first_slot = slot_count_;
-        std::vector<uint64_t> inner(rank_ - 1, 0);
+        std::vector<uint64_t> inner(inner_rank, 0);
         std::size_t index_in_shard = 0;
         do {
             std::size_t layer_chunk = 0;
             bool inside = true;
-            for (std::size_t i = 1; i < rank_; ++i) {
-                const uint64_t chunk = shard[i - 1] * shard_chunks_[i] + inner[i - 1];
-                inside = inside && chunk < grid_[i];
-                layer_chunk += chunk * grid_strides_[i];
+            for (std::size_t i = 0; i < inner_rank; ++i) {
+                const std::size_t dim = layer_dim_ + 1 + i;
+                const uint64_t chunk = shard[i] * shard_chunks_[dim] + inner[i];
+                inside = inside && chunk < grid_[dim];
+                layer_chunk += chunk * grid_strides_[dim];
             }
             if (inside) {
                 slot_of_chunk_[layer_chunk] = slot_count_++;
@@ -99,8 +113,66 @@ ChunkLattice::ChunkLattice(const ArraySpec& spec)
 }
 
 uint64_t
+ChunkLattice::chunk_count(std::size_t k) const
+{
+    return sizes_[k] == 0 ? 0 : ceil_div(sizes_[k], chunks_[k]); // 0: unbounded
+}
+
+std::vector<uint64_t>
+ChunkLattice::layer_chunk_coordinates(uint64_t layer) const
+{
+    // Layers count through the chunks of dims 0..layer_dim_ in C order
+    // (dim 0, possibly unbounded, outermost).
+    std::vector<uint64_t> coordinates(layer_dim_ + 1);
+    for (std::size_t k = layer_dim_; k > 0; --k) {
+        coordinates[k] = layer % chunk_count(k);
+        layer /= chunk_count(k);
+    }
+    coordinates[0] = layer;
+    return coordinates;
+}
+
+uint64_t
+ChunkLattice::layer_at(const std::vector<uint64_t>& coordinates) const
+{
+    uint64_t layer = coordinates[0];
+    for (std::size_t k = 1; k <= layer_dim_; ++k) {
+        layer = layer * chunk_count(k) + coordinates[k];
+    }
+    return layer;
+}
+
+uint64_t
+ChunkLattice::layer_of_frame(uint64_t frame) const
+{
+    // The frame's index along dims 0..layer_dim_, flattened: one chunk per
+    // index before the layer dimension, C_j indices per chunk along it.
+    const uint64_t outer = frame / inner_frames_;
+    if (layer_dim_ == 0) {
+        return outer / chunks_[0];
+    }
+    const uint64_t along = sizes_[layer_dim_];
+    return outer / along * chunk_count(layer_dim_) + outer % along / chunks_[layer_dim_];
+}
+
+uint64_t
+ChunkLattice::first_frame(uint64_t layer) const
+{
+    if (layer_dim_ == 0) {
+        return layer * frames_per_layer();
+    }
+    const uint64_t per_outer = chunk_count(layer_dim_);
+    return (layer / per_outer * sizes_[layer_dim_] + layer % per_outer * chunks_[layer_dim_]) *
+           inner_frames_;
+}
+
+uint64_t
 ChunkLattice::frames_in_layer(uint64_t layer) const
 {
+    if (layer_dim_ > 0) {
+        const uint64_t start = layer % chunk_count(layer_dim_) * chunks_[layer_dim_];
+        return std::min(chunks_[layer_dim_], sizes_[layer_dim_] - start) * inner_frames_;
+    }
     const uint64_t start = layer * frames_per_layer();
     if (total_frames() == 0) {
         return frames_per_layer();
@@ -108,13 +180,124 @@ ChunkLattice::frames_in_layer(uint64_t layer) const
     return std::min(frames_per_layer(), total_frames() - std::min(start, total_frames()));
 }
 
+uint64_t
+ChunkLattice::rows_in_layers(uint64_t layers) const
+{
+    if (layer_dim_ == 0) {
+        return layers > UINT64_MAX / chunks_[0] ? UINT64_MAX : layers * chunks_[0];
+    }
+    uint64_t layers_per_row = 1;
+    for (std::size_t k = 1; k <= layer_dim_; ++k) {
+        layers_per_row *= chunk_count(k);
+    }
+    return layers / layers_per_row;
+}
+
+uint64_t
+ChunkLattice::row_extent(std::size_t k, uint64_t shard) const
+{
+    const uint64_t count = chunk_count(k);
+    if (count == 0) {
+        return shard_chunks_[k]; // unbounded: every row whole
+    }
+    return std::min<uint64_t>(shard_chunks_[k], count - shard * shard_chunks_[k]);
+}
+
+std::vector<uint64_t>
+ChunkLattice::row_coordinates(uint64_t row) const
+{
+    std::vector<uint64_t> coordinates(layer_dim_ + 1);
+    for (std::size_t k = layer_dim_; k > 0; --k) {
+        const uint64_t shards = ceil_div(chunk_count(k), shard_chunks_[k]);
+        coordinates[k] = row % shards;
+        row /= shards;
+    }
+    coordinates[0] = row;
+    return coordinates;
+}
+
+uint64_t
+ChunkLattice::shard_row(uint64_t layer) const
+{
+    const auto chunk = layer_chunk_coordinates(layer);
+    uint64_t row = chunk[0] / shard_chunks_[0];
+    for (std::size_t k = 1; k <= layer_dim_; ++k) {
+        row = row * ceil_div(chunk_count(k), shard_chunks_[k]) + chunk[k] / shard_chunks_[k];
+    }
+    return row;
+}
+
+uint64_t
+ChunkLattice::last_layer_of_row(uint64_t row) const
+{
+    auto chunk = row_coordinates(row);
+    for (std::size_t k = 0; k <= layer_dim_; ++k) {
+        chunk[k] = chunk[k] * shard_chunks_[k] + row_extent(k, chunk[k]) - 1;
+    }
+    return layer_at(chunk);
+}
+
+std::vector<uint64_t>
+ChunkLattice::row_layer_positions(uint64_t row) const
+{
+    // The row's layers come in C order over its box of chunks along dims
+    // 0..layer_dim_; each one's place in the index counts the full box.
+    const auto shard = row_coordinates(row);
+    std::vector<uint64_t> extent(layer_dim_ + 1), local(layer_dim_ + 1, 0);
+    for (std::size_t k = 0; k <= layer_dim_; ++k) {
+        extent[k] = row_extent(k, shard[k]);
+    }
+    std::vector<uint64_t> positions;
+    do {
+        uint64_t position = 0;
+        for (std::size_t k = 0; k <= layer_dim_; ++k) {
+            position = position * shard_chunks_[k] + local[k];
+        }
+        positions.push_back(position);
+    } while (next_in_box(local, extent));
+    return positions;
+}
+
+uint64_t
+ChunkLattice::layer_in_shard(uint64_t layer) const
+{
+    const auto chunk = layer_chunk_coordinates(layer);
+    uint64_t place = 0;
+    for (std::size_t k = 0; k <= layer_dim_; ++k) {
+        const uint64_t shard = chunk[k] / shard_chunks_[k];
+        place = place * row_extent(k, shard) + chunk[k] % shard_chunks_[k];
+    }
+    return place;
+}
+
+uint64_t
+ChunkLattice::max_open_rows() const
+{
+    // A row stays open from its first layer to its last. When a shard is
+    // deeper than one index along a dimension before the layer dimension,
+    // every row inside it along the dimensions after that one is open too.
+    for (std::size_t k = 0; k < layer_dim_; ++k) {
+        if (shard_chunks_[k] > 1) {
+            uint64_t rows = 1;
+            for (std::size_t i = k + 1; i <= layer_dim_; ++i) {
+                rows *= ceil_div(chunk_count(i), shard_chunks_[i]);
+            }
+            return rows + 1;
+        }
+    }
+    return 2;
+}
+
 std::size_t
 ChunkLattice::index_in_shard(uint64_t layer, std::size_t slot) const
 {
     const auto& shard = shards_[shard_of_slot_[slot]];
-    const std::size_t layer_in_shard = layer % layers_per_shard();
-    return layer_in_shard * chunks_per_shard_layer() +
-           shard.index_in_shard[slot - shard.first_slot];
+    const auto chunk = layer_chunk_coordinates(layer);
+    uint64_t position = 0;
+    for (std::size_t k = 0; k <= layer_dim_; ++k) {
+        position = position * shard_chunks_[k] + chunk[k] % shard_chunks_[k];
+    }
+    return position * chunks_per_shard_layer() + shard.index_in_shard[slot - shard.first_slot];
 }
 
 std::vector<ShardChunk>
@@ -137,7 +320,11 @@ ChunkLattice::frame_bytes() const
 uint64_t
 ChunkLattice::total_layers() const
 {
-    return ceil_div(sizes_[0], chunks_[0]);
+    uint64_t layers = 1;
+    for (std::size_t k = 0; k <= layer_dim_; ++k) {
+        layers *= chunk_count(k); // 0 when dim 0 is unbounded
+    }
+    return layers;
 }
 
 uint64_t
@@ -146,17 +333,27 @@ ChunkLattice::tile_bytes() const
     return tile_height() * tile_width() * bytes_per_pixel_;
 }
 
+uint64_t
+ChunkLattice::layers_per_shard() const
+{
+    uint64_t layers = 1;
+    for (std::size_t k = 0; k <= layer_dim_; ++k) {
+        layers *= shard_chunks_[k];
+    }
+    return layers;
+}
+
 std::size_t
 ChunkLattice::chunks_per_shard() const
 {
-    return shard_chunks_[0] * chunks_per_shard_layer();
+    return std::size_t(layers_per_shard()) * chunks_per_shard_layer();
 }
 
 std::size_t
 ChunkLattice::chunks_per_shard_layer() const
 {
     std::size_t count = 1;
-    for (std::size_t i = 1; i < rank_; ++i) {
+    for (std::size_t i = layer_dim_ + 1; i < rank_; ++i) {
         count *= shard_chunks_[i];
     }
     return count;
@@ -175,11 +372,11 @@ ChunkLattice::locate(uint64_t frame) const
     index[0] = rest;
 
     FrameLocation location;
-    location.layer = index[0] / chunks_[0];
+    location.layer = layer_of_frame(frame);
     uint64_t tile = 0; // C-order position of the frame's tile in its chunk
     for (std::size_t i = 0; i < rank_ - 2; ++i) {
         tile = tile * chunks_[i] + index[i] % chunks_[i];
-        if (i > 0) {
+        if (i > layer_dim_) {
             location.first_chunk += (index[i] / chunks_[i]) * grid_strides_[i];
         }
     }
@@ -190,9 +387,10 @@ ChunkLattice::locate(uint64_t frame) const
 std::vector<uint64_t>
 ChunkLattice::shard_key_coordinates(uint64_t layer, std::size_t shard) const
 {
+    const auto chunk = layer_chunk_coordinates(layer);
     std::vector<uint64_t> coordinates;
-    if (!virtual_leading_dimension_) {
-        coordinates.push_back(layer / shard_chunks_[0]);
+    for (std::size_t k = virtual_leading_dimension_ ? 1 : 0; k <= layer_dim_; ++k) {
+        coordinates.push_back(chunk[k] / shard_chunks_[k]);
     }
     const auto& inner = shards_[shard].shard_coordinates;
     coordinates.insert(coordinates.end(), inner.begin(), inner.end());

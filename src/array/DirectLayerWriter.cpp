@@ -167,7 +167,7 @@ DirectLayerWriter::end_layer(uint64_t layer, std::span<const uint64_t>)
         errors_.record(error);
     }
     layer_open_ = false;
-    const uint64_t layer_in_shard = layer % lattice_.layers_per_shard();
+    const uint64_t layer_in_shard = lattice_.layer_in_shard(layer);
     for (const auto& file : shards_.for_layer(layer)) {
         if (!errors_.capture([&] { file->layer_written(layer_in_shard, !layer_failed_); })) {
             layer_failed_ = true;

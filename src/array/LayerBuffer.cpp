@@ -1,5 +1,6 @@
 #include "array/LayerBuffer.hpp"
 
+#include <cstring>
 #include <new>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -45,6 +46,12 @@ LayerBuffer::populate(std::size_t part, std::size_t parts)
     for (std::size_t i = first; i < last; ++i) {
         chunks_[i * page] = 0;
     }
+}
+
+void
+LayerBuffer::clear()
+{
+    std::memset(chunks_, 0, bytes());
 }
 
 LayerBuffer::~LayerBuffer()

@@ -27,6 +27,9 @@ class LayerBuffer
 
     std::size_t bytes() const { return slot_count_ * chunk_bytes_; }
 
+    /// Zeros every chunk (for a layer whose padding no frame overwrites).
+    void clear();
+
   private:
     std::size_t slot_count_;
     std::size_t chunk_bytes_;

@@ -34,11 +34,12 @@ ShardFile::ShardFile(Store& store,
                      std::string key,
                      std::size_t index_length,
                      uint64_t layers,
-                     uint64_t expected_layers)
+                     std::vector<uint64_t> layer_positions)
   : store_(store)
   , key_(std::move(key))
-  , expected_layers_(expected_layers)
-  , layer_done_(std::size_t(expected_layers), false)
+  , layer_positions_(std::move(layer_positions))
+  , expected_layers_(layer_positions_.size())
+  , layer_done_(std::size_t(expected_layers_), false)
 {
     if (index_length > 0) {
         index_.emplace(index_length);
@@ -247,7 +248,12 @@ ShardFile::commit_locked()
     // rest, if any, buffered.
     const bool first = !tail_;
     const uint64_t after = first ? end_ : *tail_ + tail_bytes_.size();
-    append_index_locked(index_->encode(layers_committed_ * chunks_per_layer_),
+    // Every entry before the first layer not committed (after the last
+    // layer: all of them).
+    const std::size_t entries = layers_committed_ < expected_layers_
+                                  ? std::size_t(layer_positions_[layers_committed_]) * chunks_per_layer_
+                                  : index_->chunk_count();
+    append_index_locked(index_->encode(entries),
                         std::max(after, end_));
     if (first) {
         hole_end_ = *tail_; // no hole yet: the next rooms go after it

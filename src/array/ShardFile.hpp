@@ -48,13 +48,15 @@ class ShardFile
 {
   public:
     /// `index_length` 0 = no index (a v2 chunk file); its chunks are
-    /// `layers` equal runs, one per layer. `expected_layers` is how many
-    /// layers complete the object.
+    /// `layers` equal runs, one per layer. The object is complete with
+    /// `layer_positions.size()` layers, the i-th of which (the `layer`
+    /// of layer_written) starts at run `layer_positions[i]` of the index
+    /// (an edge shard may skip runs).
     ShardFile(Store& store,
               std::string key,
               std::size_t index_length,
               uint64_t layers,
-              uint64_t expected_layers);
+              std::vector<uint64_t> layer_positions);
     /// Finishes (see finish()) a file whose last layers never came because
     /// the stream failed.
     ~ShardFile();
@@ -134,6 +136,7 @@ class ShardFile
     std::string key_;
     std::optional<ShardIndex> index_; // every chunk reserved so far
     std::size_t chunks_per_layer_ = 0;
+    std::vector<uint64_t> layer_positions_; // see the constructor
     uint64_t expected_layers_;
 
     std::mutex mutex_;

@@ -2,8 +2,6 @@
 
 #include "format/ChunkKey.hpp"
 
-#include <algorithm>
-
 namespace zarr {
 
 ShardFiles::ShardFiles(const ChunkLattice& lattice,
@@ -20,56 +18,53 @@ ShardFiles::ShardFiles(const ChunkLattice& lattice,
 const ShardFiles::Row&
 ShardFiles::for_layer(uint64_t layer)
 {
-    const uint64_t row = layer / lattice_.layers_per_shard();
-    if (row != row_) {
-        // The previous row's files stay alive in the jobs still writing
-        // them and close themselves after their last layer.
-        if (row == next_row_) {
-            files_ = std::move(next_files_);
-            next_files_.clear();
-            next_row_ = UINT64_MAX;
-        } else {
-            files_ = make_row(row);
+    if (layer > last_layer_) {
+        // Rows that are done get no more layers: their files stay alive in
+        // the jobs still writing them and close themselves after their last
+        // layer.
+        for (auto row = rows_.begin(); row != rows_.end();) {
+            row = lattice_.last_layer_of_row(row->first) < layer ? rows_.erase(row)
+                                                                 : std::next(row);
         }
-        row_ = row;
+        last_layer_ = layer;
     }
-    return files_;
+    const uint64_t row = lattice_.shard_row(layer);
+    auto found = rows_.find(row);
+    if (found == rows_.end()) {
+        found = rows_.emplace(row, make_row(row)).first;
+    }
+    return found->second;
 }
 
 const ShardFiles::Row&
 ShardFiles::make_next_row(uint64_t layer)
 {
     const uint64_t next = layer + 1;
-    const uint64_t row = next / lattice_.layers_per_shard();
-    if (row == row_ || row == next_row_ ||
-        (lattice_.total_layers() > 0 && next >= lattice_.total_layers())) {
+    if (lattice_.total_layers() > 0 && next >= lattice_.total_layers()) {
         return no_files_;
     }
-    next_files_ = make_row(row);
-    next_row_ = row;
-    return next_files_;
+    const uint64_t row = lattice_.shard_row(next);
+    if (rows_.contains(row)) {
+        return no_files_;
+    }
+    return rows_.emplace(row, make_row(row)).first->second;
 }
 
 ShardFiles::Row
 ShardFiles::make_row(uint64_t row) const
 {
-    const uint64_t layers_per_shard = lattice_.layers_per_shard();
-    uint64_t expected_layers = layers_per_shard;
-    if (lattice_.total_layers() > 0) {
-        expected_layers =
-          std::min(layers_per_shard, lattice_.total_layers() - row * layers_per_shard);
-    }
     const bool sharded = version_ == ZarrVersion_3;
+    const auto positions = lattice_.row_layer_positions(row);
+    // Any layer of the row names its shards: its last.
+    const uint64_t layer = lattice_.last_layer_of_row(row);
     Row files;
     for (std::size_t shard = 0; shard < lattice_.shards().size(); ++shard) {
-        const auto coordinates =
-          lattice_.shard_key_coordinates(row * layers_per_shard, shard);
         files.push_back(std::make_shared<ShardFile>(
           store_,
-          chunk_key(array_key_, version_, coordinates),
+          chunk_key(array_key_, version_, lattice_.shard_key_coordinates(layer, shard)),
           sharded ? lattice_.chunks_per_shard() : 0,
-          layers_per_shard,
-          expected_layers));
+          lattice_.layers_per_shard(),
+          positions));
     }
     return files;
 }
@@ -77,15 +72,13 @@ ShardFiles::make_row(uint64_t row) const
 void
 ShardFiles::finish(FirstError& errors)
 {
-    for (const auto& file : files_) {
-        errors.capture([&] { file->finish(); });
+    for (auto& [row, files] : rows_) {
+        for (const auto& file : files) { // partial, or made ahead and never written
+            errors.capture([&] { file->finish(); });
+        }
     }
-    files_.clear();
-    for (const auto& file : next_files_) { // made ahead, never written
-        errors.capture([&] { file->finish(); });
-    }
-    next_files_.clear();
-    row_ = next_row_ = UINT64_MAX;
+    rows_.clear();
+    last_layer_ = 0;
 }
 
 } // namespace zarr

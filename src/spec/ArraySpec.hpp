@@ -23,6 +23,11 @@ struct ArraySpec
     /// The part size of the store's objects (S3), 0 for files: each object
     /// being written holds up to this much memory.
     uint64_t object_part_bytes = 0;
+    /// Whether frames come in the array's own frame order (C order over
+    /// all dimensions but Y, X). A storage order that moves a dimension
+    /// before Y, X makes a row's frames come in another order: then the
+    /// writer's unit must be a whole chunk of rows (see ChunkLattice).
+    bool frames_in_order = true;
 };
 
 } // namespace zarr

@@ -22,7 +22,9 @@ KEY = "img"
 
 @dataclass(frozen=True)
 class StreamConfig:
-    """One array `t, y, x` streamed frame by frame (picklable as JSON)."""
+    """One array `t, y, x` (with `planes`: `t, z, y, x`) streamed frame by
+    frame (picklable as JSON). With planes, `chunk` and `shard` have four
+    entries, and `frames` counts planes: the last row may be partial."""
 
     version: str = "v3"
     codec: str = "lz4"  # none | lz4 | zstd
@@ -33,7 +35,13 @@ class StreamConfig:
     bounded: bool = False  # t has size `frames` (else it is unbounded)
     downsampling: Optional[str] = None  # None | "mean"
     threads: int = 2
+    planes: int = 0  # z size (0: no z)
     name: str = field(default="", compare=False)
+
+    @property
+    def rows(self) -> int:
+        """Rows along t that the frames make (a partial last row counts)."""
+        return -(-self.frames // self.planes) if self.planes else self.frames
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -45,21 +53,23 @@ class StreamConfig:
         return values.astype(np.uint16).reshape(h, w)
 
     def reference(self) -> np.ndarray:
-        return np.stack([self.frame(i) for i in range(self.frames)])
+        frames = np.stack([self.frame(i) for i in range(self.frames)])
+        if not self.planes:
+            return frames
+        # A partial last row reads as zeros where its planes never came.
+        padded = np.zeros((self.rows * self.planes, *self.frame_shape), frames.dtype)
+        padded[:self.frames] = frames
+        return padded.reshape(self.rows, self.planes, *self.frame_shape)
 
     def settings(self, store: str) -> aqz.StreamSettings:
         h, w = self.frame_shape
+        sizes = [self.rows if self.bounded else 0, *([self.planes] if self.planes else []), h, w]
+        names = ["t", *(["z"] if self.planes else []), "y", "x"]
         dims = [
             aqz.Dimension(
-                name="t", kind=aqz.DimensionType.TIME,
-                array_size_px=self.frames if self.bounded else 0,
-                chunk_size_px=self.chunk[0], shard_size_chunks=self.shard[0]),
-            aqz.Dimension(
-                name="y", kind=aqz.DimensionType.SPACE, array_size_px=h,
-                chunk_size_px=self.chunk[1], shard_size_chunks=self.shard[1]),
-            aqz.Dimension(
-                name="x", kind=aqz.DimensionType.SPACE, array_size_px=w,
-                chunk_size_px=self.chunk[2], shard_size_chunks=self.shard[2]),
+                name=name, array_size_px=size, chunk_size_px=chunk, shard_size_chunks=shard,
+                kind=aqz.DimensionType.TIME if name == "t" else aqz.DimensionType.SPACE)
+            for name, size, chunk, shard in zip(names, sizes, self.chunk, self.shard)
         ]
         array = aqz.ArraySettings(
             output_key=KEY, data_type=aqz.DataType.UINT16, dimensions=dims)
@@ -81,6 +91,7 @@ class StreamConfig:
         reference = self.reference()
         if not self.downsampling:
             return [(KEY, reference)]
+        assert not self.planes, "pyramid references are for t, y, x"
         # With a pyramid the image is a group; its levels are 0, 1, ...
         # Frames are independent in t (only Y, X halve), so each level's
         # first rows come from level 0's first rows.

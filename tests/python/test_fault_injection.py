@@ -29,6 +29,11 @@ CONFIGS = [
     # A bounded array with a pyramid: every level must keep its promise.
     StreamConfig(name="pyramid", frame_shape=(64, 64), chunk=(2, 16, 16), shard=(2, 2, 2),
                  frames=12, bounded=True, downsampling="mean"),
+    # t, z, y, x with t chunk 1: the unit of work is a band of 2 planes;
+    # shards 2 deep in t and z, so a shard's bands interleave with other
+    # shards' (z has 3 bands, the last in an edge shard). Ends mid-row.
+    StreamConfig(name="bands", planes=6, frame_shape=(32, 48), chunk=(1, 2, 16, 16),
+                 shard=(2, 2, 2, 2), frames=6 * 2 + 3),
 ]
 
 MODES = {
@@ -61,7 +66,7 @@ def test_claims_survive_write_faults(shim, tmp_path, config, mode):
     counted = faults.run_cases(shim, [case(config, tmp_path / "count", 0, mode)], tmp_path)[0]
     assert counted["created"] and counted["failed"] == 0
     assert counted["appended"] == config.frames and counted["close_error"] is None
-    assert claims.check_claims(tmp_path / "count", config)[0] == config.frames
+    assert claims.check_claims(tmp_path / "count", config)[0] == config.rows
     assert counted["calls"] > config.frames // config.chunk[0]
 
     points = fault_points(counted["calls"])
@@ -75,7 +80,7 @@ def test_claims_survive_write_faults(shim, tmp_path, config, mode):
         assert not claims.stray_files(store), context
         rows = claims.check_claims(store, config) if store.exists() else [None]
         if result["failed"] == 0:  # fewer calls this time: no fault happened
-            assert rows[0] == config.frames, context
+            assert rows[0] == config.rows, context
             continue
         injected += 1
         reported = result.get("create_error") or result["append_error"] or result["close_error"]

@@ -29,6 +29,8 @@ CONFIGS = [
     StreamConfig(name="v2-zstd", version="v2", codec="zstd", shard=(1, 1, 1), frames=40),
     StreamConfig(name="pyramid", frame_shape=(64, 64), chunk=(2, 16, 16), shard=(2, 2, 2),
                  frames=40, bounded=True, downsampling="mean"),
+    StreamConfig(name="bands", planes=6, frame_shape=(32, 48), chunk=(1, 2, 16, 16),
+                 shard=(2, 2, 2, 2), frames=6 * 8),
 ]
 PAUSE_S = 0.004  # after each frame: a paced camera, so that kills land anywhere
 
@@ -70,6 +72,6 @@ def test_claims_hold_during_acquisition(tmp_path, config):
     while child.poll() is None:
         seen.append(claims.check_claims(store, config, live=True)[0])
     assert child.returncode == 0, child.stderr.read()[-2000:]
-    assert claims.check_claims(store, config)[0] == config.frames
+    assert claims.check_claims(store, config)[0] == config.rows
     growing = sorted({rows for rows in seen if rows})
     assert len(growing) >= 2, f"rows must become visible while the stream runs: {seen}"
