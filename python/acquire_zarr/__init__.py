@@ -63,8 +63,23 @@ from ._settings import (
     Well,
 )
 
+# Whole arrays to OME-Zarr, and pyramids / OME metadata for existing stores
+# (pure Python over the engine; see the README's "Converting whole arrays").
+from .convert import ConversionResult, SourceInfo, open_source, to_ome_zarr
+from .layout import Layout, auto_layout
+from .ome_metadata import write_ome_metadata
+from .pyramid import add_pyramid
+
 __all__ = [
     "AcquireZarrError",
+    "ConversionResult",
+    "Layout",
+    "SourceInfo",
+    "add_pyramid",
+    "auto_layout",
+    "open_source",
+    "to_ome_zarr",
+    "write_ome_metadata",
     "Acquisition",
     "ArraySettings",
     "CompressionCodec",

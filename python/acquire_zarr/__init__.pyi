@@ -741,3 +741,14 @@ def set_log_level(level: LogLevel) -> None:
     e.g. ``logging.basicConfig()``, to see them). ``LogLevel.NONE`` turns
     them off.
     """
+
+# Whole arrays to OME-Zarr, pyramids and OME metadata for existing stores:
+# typed inline in their modules.
+from .convert import ConversionResult as ConversionResult
+from .convert import SourceInfo as SourceInfo
+from .convert import open_source as open_source
+from .convert import to_ome_zarr as to_ome_zarr
+from .layout import Layout as Layout
+from .layout import auto_layout as auto_layout
+from .ome_metadata import write_ome_metadata as write_ome_metadata
+from .pyramid import add_pyramid as add_pyramid
