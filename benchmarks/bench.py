@@ -27,6 +27,12 @@ Stores go to tmpfs (/dev/shm) unless `--target DIR` says otherwise; `--direct-io
 runs the acquire-zarr writers with ZARR_DIRECT_IO=1 (cases "ours+direct", "published+direct"),
 and the table gives the page cache each stream left behind.
 
+`--s3` streams to S3 instead: the harness starts a local moto_server (signature checking on,
+an IAM user's key, one bucket; tests/cpp/s3_fixture.py does it) and runs the cases
+"s3-none" / "s3-lz4" (also "s3-zstd"), the same stream written as objects under a prefix of
+the bucket, for ours and the published wheel; the bucket is emptied after every run, and the
+output is read back through s3fs with zarr-python (every frame, on each case's first run).
+
 Run `python benchmarks/bench.py --help`; see benchmarks/README.md for what the numbers mean.
 
 The orchestrating process needs only the standard library; the children need numpy (and
@@ -41,6 +47,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -72,9 +79,10 @@ DIRECT_IMPLS = ("ours", "published")
 FRAME_SHAPE = (2048, 2048)  # (y, x)
 DTYPE = "uint16"
 CHUNK_SHAPE = (64, 256, 256)  # (t, y, x)
-# Chunks per shard along (t, y, x); --shard-t sets the first (children
-# inherit it through the environment).
-SHARD_CHUNKS = (int(os.environ.get("AQZ_BENCH_SHARD_T", "1")), 8, 8)
+# Chunks per shard along (t, y, x); --shard-t sets the first, --shard-yx the other two
+# (children inherit them through the environment).
+SHARD_CHUNKS = (int(os.environ.get("AQZ_BENCH_SHARD_T", "1")),
+                *(2 * (int(os.environ.get("AQZ_BENCH_SHARD_YX", "8")),)))
 DISTINCT_FRAMES = 8  # frames cycled through; 8 x 8 MiB = 64 MiB of baseline RSS
 FRAME_SEED = 20240611
 
@@ -86,7 +94,17 @@ CODECS = {"none": None, "lz4": ("lz4", 1, 1), "zstd": ("zstd", 1, 1)}
 # store root becomes an OME-Zarr image group holding one array per level: "0" is the full
 # resolution (what is appended), "1" halves y and x, and so on. Not run for TensorStore.
 PYRAMIDS = {"lz4-mean": ("lz4", "MEAN")}
-CASES = (*CODECS, *PYRAMIDS)  # what --codec accepts
+# S3 cases (--s3): name -> codec. The same stream as the filesystem case of that codec,
+# written to a bucket of a local moto_server instead of a directory.
+S3_CASES = {"s3-none": "none", "s3-lz4": "lz4", "s3-zstd": "zstd"}
+S3_DEFAULT_CASES = ("s3-none", "s3-lz4")
+# moto holds every object (and, until an upload completes, its parts): a shorter stream by
+# default, 128 frames = two shard rows (1.07 GB), so that the first row's uploads overlap
+# the second row's appends, as in a longer acquisition (with one row, every byte goes up
+# in close(): a shard is complete only with its last frame).
+S3_DEFAULT_FRAMES = 128
+S3_FIXTURE_DIR = REPO / "tests" / "cpp"  # s3_fixture.py: start_moto(), bootstrap(), stop()
+CASES = (*CODECS, *PYRAMIDS, *S3_CASES)  # what --codec accepts
 
 # Issue 2 targets for ours vs. published: throughput ratio per codec, and peak RSS <= published.
 TARGET_SPEEDUP = {"none": 2.0, "lz4": 1.5}
@@ -197,12 +215,20 @@ def peak_rss_bytes() -> int:
 
 
 def compression_of(case: str) -> str:
-    """The codec (a CODECS key) of a case: the case itself, or a pyramid's codec."""
-    return PYRAMIDS[case][0] if case in PYRAMIDS else case
+    """The codec (a CODECS key) of a case: the case itself, a pyramid's or an S3 case's codec."""
+    if case in PYRAMIDS:
+        return PYRAMIDS[case][0]
+    return S3_CASES.get(case, case)
 
 
-def acquire_zarr_settings(aqz, np, store: str, case: str, max_threads: int):
-    """The workload in the acquire-zarr (published 0.10.0 == this project's) Python API."""
+def is_s3(case: str) -> bool:
+    return case in S3_CASES
+
+
+def acquire_zarr_settings(aqz, np, store: str, case: str, max_threads: int, s3=None):
+    """The workload in the acquire-zarr (published 0.10.0 == this project's) Python API.
+    With `s3` (endpoint, bucket, region), `store` is the key prefix in that bucket; the
+    credentials come from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, as both libraries read."""
     codec = compression_of(case)
     dims = [
         aqz.Dimension(name="t", kind=aqz.DimensionType.TIME, array_size_px=0,
@@ -224,6 +250,9 @@ def acquire_zarr_settings(aqz, np, store: str, case: str, max_threads: int):
         )
     settings = aqz.StreamSettings(store_path=store, version=aqz.ZarrVersion.V3,
                                   overwrite=True, max_threads=max_threads)
+    if s3:
+        settings.s3 = aqz.S3Settings(endpoint=s3["endpoint"], bucket_name=s3["bucket"],
+                                     region=s3["region"])
     pyramid = {}
     if case in PYRAMIDS:
         pyramid["downsampling_method"] = getattr(aqz.DownsamplingMethod, PYRAMIDS[case][1])
@@ -232,12 +261,13 @@ def acquire_zarr_settings(aqz, np, store: str, case: str, max_threads: int):
     return settings
 
 
-def run_acquire_zarr(frames, n_frames: int, store: str, case: str, max_threads: int) -> dict:
+def run_acquire_zarr(frames, n_frames: int, store: str, case: str, max_threads: int,
+                     s3=None) -> dict:
     import numpy as np
     import acquire_zarr as aqz
 
     aqz.set_log_level(aqz.LogLevel.ERROR)
-    settings = acquire_zarr_settings(aqz, np, store, case, max_threads)
+    settings = acquire_zarr_settings(aqz, np, store, case, max_threads, s3)
     info = {"module": aqz.__file__, "zarr_direct_io": os.environ.get("ZARR_DIRECT_IO", "")}
     try:
         info["estimated_max_memory_bytes"] = int(settings.get_maximum_memory_usage())
@@ -378,7 +408,8 @@ def child_main(cfg: dict) -> None:
     if impl == "tensorstore":
         result = run_tensorstore(frames, n_frames, store, codec, cfg["ts_mode"])
     else:
-        result = run_acquire_zarr(frames, n_frames, store, codec, cfg["max_threads"])
+        result = run_acquire_zarr(frames, n_frames, store, codec, cfg["max_threads"],
+                                  cfg.get("s3"))
     result.update(
         cpu_s=cpu_seconds() - cpu0,  # includes settings/open, a few ms
         baseline_rss_bytes=baseline_rss,
@@ -409,9 +440,13 @@ def verify_main(cfg: dict) -> None:
     frames = np.load(cfg["frames_file"])
     n = cfg["frames"]
     case = cfg["codec"]
-    root = Path(cfg["store"])
-    level0 = root / "0" if case in PYRAMIDS else root
-    arr = zarr.open_array(str(level0), mode="r")
+    if cfg.get("s3"):
+        arr, meta = open_s3_array(cfg)
+    else:
+        root = Path(cfg["store"])
+        level0 = root / "0" if case in PYRAMIDS else root
+        arr = zarr.open_array(str(level0), mode="r")
+        meta = None
     problems = []
     if tuple(arr.shape) != (n, *FRAME_SHAPE):
         problems.append(f"shape {tuple(arr.shape)} != {(n, *FRAME_SHAPE)}")
@@ -420,7 +455,8 @@ def verify_main(cfg: dict) -> None:
     shard_shape = tuple(c * s for c, s in zip(CHUNK_SHAPE, SHARD_CHUNKS))
     if tuple(arr.shards or ()) != shard_shape or tuple(arr.chunks) != CHUNK_SHAPE:
         problems.append(f"shards {arr.shards} / chunks {arr.chunks} != {shard_shape} / {CHUNK_SHAPE}")
-    meta = json.loads((level0 / "zarr.json").read_text())
+    if meta is None:
+        meta = json.loads((level0 / "zarr.json").read_text())
     inner = meta["codecs"][0]["configuration"]["codecs"]
     blosc = [c for c in inner if c["name"] == "blosc"]
     want = CODECS[compression_of(case)]
@@ -438,10 +474,46 @@ def verify_main(cfg: dict) -> None:
             if not np.array_equal(level0_frames[t], frames[t % len(frames)]):
                 problems.append(f"frame {t} differs")
     result = {}
+    if cfg.get("full_check") and not problems:
+        # Every frame, one chunk layer at a time (the S3 cases' first run: the whole
+        # array read back through s3fs, not only the two frames above).
+        k, layer = len(frames), CHUNK_SHAPE[0]
+        for t0 in range(0, n, layer):
+            got = arr[t0:min(t0 + layer, n)]
+            for i, frame in enumerate(got):
+                if not np.array_equal(frame, frames[(t0 + i) % k]):
+                    problems.append(f"frame {t0 + i} differs")
+                    break
+            if problems:
+                break
+        result["frames_compared"] = n if not problems else 0
     if case in PYRAMIDS and not problems:
         result = verify_pyramid(cfg, root, level0_frames, problems)
     print(RESULT_MARKER + json.dumps({"ok": not problems, "problems": problems, **result}),
           flush=True)
+
+
+def open_s3_array(cfg: dict):
+    """The array at the S3 prefix `cfg["store"]` through s3fs (zarr-python's FsspecStore),
+    and its zarr.json as boto3 reads it. Credentials from the environment, as the writer."""
+    import boto3
+    import botocore.config
+    import zarr
+    import zarr.storage
+
+    s3 = cfg["s3"]
+    key_id, secret = os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]
+    store = zarr.storage.FsspecStore.from_url(
+        f"s3://{s3['bucket']}/{cfg['store']}", read_only=True,
+        storage_options={"key": key_id, "secret": secret,
+                         "client_kwargs": {"endpoint_url": s3["endpoint"],
+                                           "region_name": s3["region"]}})
+    arr = zarr.open_array(store, mode="r")
+    boto = boto3.client("s3", endpoint_url=s3["endpoint"], region_name=s3["region"],
+                        aws_access_key_id=key_id, aws_secret_access_key=secret,
+                        config=botocore.config.Config(s3={"addressing_style": "path"}))
+    body = boto.get_object(Bucket=s3["bucket"], Key=f"{cfg['store']}/zarr.json")["Body"]
+    return arr, json.loads(body.read())
 
 
 def verify_pyramid(cfg: dict, root: Path, level0_frames: dict, problems: list) -> dict:
@@ -497,20 +569,34 @@ def log(msg: str) -> None:
 
 
 def run_python(python: Path, args: list[str], timeout: float = CHILD_TIMEOUT_S,
-               direct_io: bool = False) -> dict:
+               direct_io: bool = False, s3: bool = False) -> dict:
     """Runs this script in `python`. The child gets ZARR_DIRECT_IO=1 when `direct_io`,
-    else no ZARR_DIRECT_IO at all (whatever the parent's environment says)."""
+    else no ZARR_DIRECT_IO at all (whatever the parent's environment says). With `s3`, it
+    gets the bench server's key as AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, and none of
+    the caller's other AWS credentials (a session token or profile would not match it)."""
     env = {k: v for k, v in os.environ.items()
            if k not in ("PYTHONPATH", "PYTHONHOME", "ZARR_DIRECT_IO")}
     if direct_io:
         env["ZARR_DIRECT_IO"] = "1"
+    if s3:
+        for k in ("AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE",
+                  "AWS_SHARED_CREDENTIALS_FILE"):
+            env.pop(k, None)
+        env["AWS_ACCESS_KEY_ID"] = S3_SERVER["key_id"]
+        env["AWS_SECRET_ACCESS_KEY"] = S3_SERVER["secret"]
     proc = subprocess.run([str(python), str(Path(__file__).resolve()), *args],
                           capture_output=True, text=True, timeout=timeout, cwd=HERE, env=env)
     for line in proc.stdout.splitlines():
         if line.startswith(RESULT_MARKER):
             return json.loads(line[len(RESULT_MARKER):])
+    died = ""
+    if proc.returncode < 0:  # the last line is what the failure is reported as
+        try:
+            died = f"\nkilled by {signal.Signals(-proc.returncode).name}"
+        except ValueError:
+            died = f"\nkilled by signal {-proc.returncode}"
     raise RuntimeError(f"{python} {' '.join(args[:2])} exited {proc.returncode}:\n"
-                       f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+                       f"{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}{died}")
 
 
 def ensure_published_venv() -> None:
@@ -560,7 +646,147 @@ def warm_memory(gib: float) -> None:
                        check=True)
 
 
-def run_case(impl: str, codec: str, args) -> dict:
+# --------------------------------------------------------------------------------------
+# --s3: a local moto_server, started and stopped by the harness (tests/cpp/s3_fixture.py).
+# Set by start_s3_server(): endpoint, region, bucket, key_id, secret, boto (a boto3 client
+# with the key), server (the Popen), moto (its version), tmp (where it spills objects).
+# --------------------------------------------------------------------------------------
+
+S3_SERVER: dict | None = None
+MOTO_MALLOC_ENV = {"MALLOC_ARENA_MAX": "2"}  # see start_s3_server
+
+
+def in_project_venv() -> bool:
+    """Whether this interpreter is the project venv's: s3_fixture.start_moto() runs the
+    moto_server next to the interpreter, and the bench means .venv/bin/moto_server (the
+    one `make venv` installs and the tests use; another moto may check signatures
+    differently), with the venv's boto3."""
+    return Path(sys.executable).parent == OURS_PYTHON.parent
+
+
+def meminfo_bytes(field: str) -> int:
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def process_rss_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """user + system CPU time of a running process, all its threads (/proc/<pid>/stat)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def start_s3_server() -> None:
+    """moto_server on loopback with signature checking, an IAM user's key and the bucket
+    (s3_fixture.start_moto() + bootstrap()). moto keeps small objects in its memory and
+    spills larger ones (and parts) to temporary files: TMPDIR points them at BENCH_ROOT
+    (tmpfs by default), so the server, like the filesystem cases, measures no disk."""
+    global S3_SERVER
+    sys.path.insert(0, str(S3_FIXTURE_DIR))
+    import tempfile
+
+    import s3_fixture
+
+    tempfile.gettempdir()  # ours stays where it was; only moto's environment changes
+    tmp = BENCH_ROOT / "moto-tmp"
+    tmp.mkdir(parents=True, exist_ok=True)
+    # start_moto() hands moto a copy of our environment. Besides TMPDIR: with glibc's
+    # default of up to 8 malloc arenas per core, moto's threads (one per connection) kept
+    # the freed 5 MiB request bodies in ever more arenas, and its RSS crept up by ~50 MiB
+    # per stream although the bucket was emptied (1.4 GiB after 20 streams); with 2 arenas
+    # it stays at ~150-250 MiB, at no measurable cost. (MALLOC_MMAP_THRESHOLD_=1 MiB kept
+    # it flat too, but cost moto ~1.2 s more CPU per stream: moto is the bottleneck.)
+    moto_env = {"TMPDIR": str(tmp)}
+    moto_env.update(MOTO_MALLOC_ENV)
+    saved = {k: os.environ.get(k) for k in moto_env}
+    os.environ.update(moto_env)
+    try:
+        server, url = s3_fixture.start_moto()
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    try:
+        boto, key, _ = s3_fixture.bootstrap(url)
+    except BaseException:
+        s3_fixture.stop(server)
+        raise
+    try:
+        from importlib.metadata import version
+
+        moto_version = version("moto")
+    except Exception:
+        moto_version = "?"
+    S3_SERVER = {"endpoint": url, "region": s3_fixture.REGION, "bucket": s3_fixture.BUCKET,
+                 "key_id": key["AccessKeyId"], "secret": key["SecretAccessKey"], "boto": boto,
+                 "server": server, "moto": moto_version, "tmp": tmp, "stop": s3_fixture.stop}
+
+
+def stop_s3_server() -> None:
+    global S3_SERVER
+    if S3_SERVER is not None:
+        S3_SERVER["stop"](S3_SERVER["server"])
+        S3_SERVER = None
+
+
+def s3_prefix_bytes(prefix: str) -> int:
+    boto, bucket = S3_SERVER["boto"], S3_SERVER["bucket"]
+    pages = boto.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/")
+    return sum(o["Size"] for page in pages for o in page.get("Contents", []))
+
+
+def empty_bucket() -> None:
+    """Deletes every object of the bench bucket and aborts every unfinished multipart
+    upload (a writer that failed may leave one), so moto's memory does not grow."""
+    boto, bucket = S3_SERVER["boto"], S3_SERVER["bucket"]
+    for page in boto.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            boto.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+    for page in boto.get_paginator("list_multipart_uploads").paginate(Bucket=bucket):
+        for u in page.get("Uploads", []):
+            boto.abort_multipart_upload(Bucket=bucket, Key=u["Key"], UploadId=u["UploadId"])
+
+
+def check_s3_memory(frames: int) -> None:
+    """moto holds a stream's parts and then the completed object (at most twice the bytes
+    appended, uncompressed) besides the writer's own memory and the warm-up; refuse to
+    start a bench that cannot fit."""
+    stream = frames * FRAME_SHAPE[0] * FRAME_SHAPE[1] * 2
+    need = 2 * stream + 4 * 2**30
+    available = meminfo_bytes("MemAvailable")
+    if available < need:
+        sys.exit(f"--s3: {frames} frames need about {need / 2**30:.1f} GiB of free memory (moto "
+                 f"keeps the stream twice, plus the writer), {available / 2**30:.1f} GiB available"
+                 ": use fewer --frames")
+    free = shutil.disk_usage(BENCH_ROOT.parent).free
+    if free < 2 * stream:
+        sys.exit(f"--s3: moto spills objects into {BENCH_ROOT.parent}: "
+                 f"{free / 2**30:.1f} GiB free, {2 * stream / 2**30:.1f} GiB needed")
+
+
+def run_case(impl: str, codec: str, args, run: int = 0, full_check: bool = False) -> dict:
+    if is_s3(codec):
+        return run_s3_case(impl, codec, args, run, full_check)
     store = STORE_DIR / f"{impl}-{codec}.zarr"
     shutil.rmtree(store, ignore_errors=True)
     warm_memory(args.warm_gib)
@@ -583,6 +809,38 @@ def run_case(impl: str, codec: str, args) -> dict:
                 result[key] = check[key]
     finally:
         shutil.rmtree(store, ignore_errors=True)
+    return result
+
+
+def run_s3_case(impl: str, codec: str, args, run: int, full_check: bool) -> dict:
+    """One S3 case: its own prefix per run in an emptied bucket; emptied again after, so
+    moto holds one stream at a time. Verified like the filesystem cases, and with
+    `full_check` (a case's first successful run) every frame is read back (through s3fs)
+    and compared."""
+    prefix = f"bench-{os.getpid()}/{impl}-{codec}-run{run}"
+    empty_bucket()
+    warm_memory(args.warm_gib)
+    s3 = {k: S3_SERVER[k] for k in ("endpoint", "bucket", "region")}
+    cfg = {"impl": impl, "codec": codec, "frames": args.frames, "store": prefix,
+           "frames_file": str(FRAMES_FILE), "max_threads": args.max_threads,
+           "ts_mode": args.ts_mode, "s3": s3, "full_check": full_check}
+    try:
+        cached = page_cache_bytes()
+        moto_cpu = process_cpu_seconds(S3_SERVER["server"].pid)
+        result = run_python(python_for(impl), ["--child", json.dumps(cfg)], s3=True)
+        # what serving this stream cost the server (it shares the 2 cores with the writer)
+        result["moto_cpu_s"] = process_cpu_seconds(S3_SERVER["server"].pid) - moto_cpu
+        result["page_cache_delta_bytes"] = page_cache_bytes() - cached
+        result["stored_bytes"] = s3_prefix_bytes(prefix)
+        result["moto_rss_bytes"] = process_rss_bytes(S3_SERVER["server"].pid)
+        check = run_python(OURS_PYTHON, ["--verify", json.dumps(cfg)], s3=True)
+        result["verified"] = check["ok"]
+        result["problems"] = check["problems"]
+        if "frames_compared" in check:
+            result["frames_compared"] = check["frames_compared"]
+    finally:
+        empty_bucket()
+    result["moto_rss_emptied_bytes"] = process_rss_bytes(S3_SERVER["server"].pid)
     return result
 
 
@@ -621,12 +879,21 @@ def summarize(runs: list[dict]) -> dict:
 def render(results: dict, failures: dict, args, notes: list[str]) -> str:
     out = []
     direct = any(is_direct(i) for i in args.impl)
+    s3_cases = any(is_s3(c) for c in args.codec)
+    if all(is_s3(c) for c in args.codec):
+        target = ""
+    else:
+        target = f", target {BENCH_ROOT.parent} ({filesystem_type(BENCH_ROOT.parent)})"
     out.append(f"Workload: {args.frames} frames of {FRAME_SHAPE[0]}x{FRAME_SHAPE[1]} {DTYPE}, "
                f"one frame per append, chunks {'x'.join(map(str, CHUNK_SHAPE))} (t,y,x), "
-               f"shards {'x'.join(map(str, SHARD_CHUNKS))} chunks, Zarr v3, target {BENCH_ROOT.parent} "
-               f"({filesystem_type(BENCH_ROOT.parent)}). "
+               f"shards {'x'.join(map(str, SHARD_CHUNKS))} chunks, Zarr v3{target}. "
                f"Medians of {args.runs} run(s), each case in a fresh process; GB = 1e9 bytes."
-               + (f" `{DIRECT_SUFFIX}`: the writer ran with ZARR_DIRECT_IO=1." if direct else ""))
+               + (f" `{DIRECT_SUFFIX}`: the writer ran with ZARR_DIRECT_IO=1." if direct else "")
+               + (f" `s3-*`: streamed to moto_server {args.s3_moto} on loopback (signatures "
+                  f"checked; objects it spills go to {BENCH_ROOT.parent}, "
+                  f"{filesystem_type(BENCH_ROOT.parent)}), a prefix of its own per run, the "
+                  "bucket emptied after each; size ratio from the objects' sizes; every frame "
+                  "read back through s3fs on each case's first run." if s3_cases else ""))
     out.append("")
     out.append("| impl | codec | GB/s median (min–max) | append p50 ms | append p99 ms "
                "| append max ms | close ms | CPU s | peak RSS MiB | baseline RSS MiB | size ratio "
@@ -637,7 +904,7 @@ def render(results: dict, failures: dict, args, notes: list[str]) -> str:
         for impl in args.impl:
             key = (impl, codec)
             if not runs_case(impl, codec):
-                out.append(f"| {impl} | {codec} | skipped: TensorStore has no streaming pyramid "
+                out.append(f"| {impl} | {codec} | skipped: {skip_reason(impl, codec)} "
                            "| | | | | | | | | | |")
                 continue
             if key in failures and key not in results:
@@ -647,6 +914,9 @@ def render(results: dict, failures: dict, args, notes: list[str]) -> str:
                 continue
             s = summaries[key] = summarize(results[key])
             ver = "yes" if s["verified"] else "NO: " + "; ".join(s["problems"])
+            failed = getattr(args, "failure_counts", {}).get(key, 0)
+            if is_s3(codec) and failed:  # medians over the runs that completed
+                ver += f"; {failed} of {failed + s['n']} runs FAILED: {failures[key]}"
             out.append(f"| {impl} | {codec} | {s['gbps']:.2f} ({s['gbps_min']:.2f}–{s['gbps_max']:.2f}) "
                        f"| {s['p50_ms']:.2f} | {s['p99_ms']:.1f} | {s['max_ms']:.1f} | {s['close_ms']:.0f} | {s['cpu_s']:.2f} "
                        f"| {s['peak_mib']:.0f} | {s['base_mib']:.0f} | {s['ratio']:.2f} "
@@ -685,13 +955,38 @@ def render(results: dict, failures: dict, args, notes: list[str]) -> str:
     for case in args.codec:
         if case in PYRAMIDS:
             out += ["", *pyramid_lines(case, summaries)]
+    s3_lines = []
+    for codec in args.codec:
+        for impl in args.impl:
+            runs = results.get((impl, codec)) if is_s3(codec) else None
+            if runs:
+                wall = statistics.median(r["wall_s"] for r in runs)
+                cpu = statistics.median(r["moto_cpu_s"] for r in runs)
+                s3_lines.append(
+                    f"- {impl} {codec}: moto CPU {cpu:.2f} s per stream ({cpu / wall:.0%} of the "
+                    f"stream's {wall:.2f} s), moto RSS after emptying "
+                    f"{runs[0]['moto_rss_emptied_bytes'] / MIB:.0f} → "
+                    f"{runs[-1]['moto_rss_emptied_bytes'] / MIB:.0f} MiB (first → last run)")
+    if s3_lines:
+        out += ["", "The S3 server (moto_server, medians):", *s3_lines]
     if notes:
         out += ["", *[f"Note: {n}" for n in notes]]
     return "\n".join(out)
 
 
+def skip_reason(impl: str, case: str) -> str | None:
+    """Why a case is not run (its row says so), or None."""
+    if base_impl(impl) == "tensorstore" and case in PYRAMIDS:
+        return "TensorStore has no streaming pyramid"
+    if is_s3(case) and base_impl(impl) == "tensorstore":
+        return "the S3 workload compares the acquire-zarr writers only"
+    if is_s3(case) and is_direct(impl):
+        return "ZARR_DIRECT_IO is about files, not S3"
+    return None
+
+
 def runs_case(impl: str, case: str) -> bool:
-    return not (base_impl(impl) == "tensorstore" and case in PYRAMIDS)
+    return skip_reason(impl, case) is None
 
 
 def pyramid_lines(case: str, summaries: dict) -> list[str]:
@@ -745,12 +1040,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=5, help="repetitions of every case (default 5)")
-    ap.add_argument("--frames", type=int, default=256, help="frames per stream (default 256)")
-    ap.add_argument("--impl", type=lambda v: parse_list(v, IMPLS), default=list(IMPLS),
-                    help="comma list of ours,published,tensorstore")
-    ap.add_argument("--codec", type=lambda v: parse_list(v, CASES), default=list(CASES),
-                    help="comma list of none,lz4,zstd,lz4-mean (lz4-mean: lz4 plus a MEAN "
-                         "pyramid, not run for tensorstore)")
+    ap.add_argument("--frames", type=int, default=None,
+                    help=f"frames per stream (default 256; {S3_DEFAULT_FRAMES} with --s3)")
+    ap.add_argument("--impl", type=lambda v: parse_list(v, IMPLS), default=None,
+                    help="comma list of ours,published,tensorstore (default all three; "
+                         "ours,published with --s3)")
+    ap.add_argument("--codec", type=lambda v: parse_list(v, CASES), default=None,
+                    help="comma list of none,lz4,zstd,lz4-mean,s3-none,s3-lz4,s3-zstd (lz4-mean: "
+                         "lz4 plus a MEAN pyramid, not run for tensorstore; s3-*: needs --s3); "
+                         "default the first four, or s3-none,s3-lz4 with --s3")
+    ap.add_argument("--s3", action="store_true",
+                    help="start a local moto_server (from .venv/bin, signature checking on) and "
+                         "run the s3-* cases against it: the same stream written to a bucket; "
+                         "ours and published only")
     ap.add_argument("--markdown", type=Path, help="also write the table to this file")
     ap.add_argument("--json", type=Path, help="write every raw run (incl. latencies) here")
     ap.add_argument("--max-threads", type=int, default=0,
@@ -771,15 +1073,23 @@ def main() -> None:
     ap.add_argument("--shard-t", type=int, default=0,
                     help="chunks per shard along t (default 1: one layer per shard; more "
                          "measures shards that grow layer by layer, each layer's index appended)")
+    ap.add_argument("--shard-yx", type=int, default=0,
+                    help="chunks per shard along y and x (default 8: one shard holds a whole "
+                         "64-frame layer; 1 = every chunk an object/file of its own)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--verify", help=argparse.SUPPRESS)
     ap.add_argument("--make-frames", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
+    global SHARD_CHUNKS
     if args.shard_t > 0:
-        global SHARD_CHUNKS
         os.environ["AQZ_BENCH_SHARD_T"] = str(args.shard_t)
         SHARD_CHUNKS = (args.shard_t, *SHARD_CHUNKS[1:])
+    if args.shard_yx > 0:
+        if FRAME_SHAPE[0] // CHUNK_SHAPE[1] < args.shard_yx:
+            ap.error(f"--shard-yx: at most {FRAME_SHAPE[0] // CHUNK_SHAPE[1]} chunks fit a frame")
+        os.environ["AQZ_BENCH_SHARD_YX"] = str(args.shard_yx)
+        SHARD_CHUNKS = (SHARD_CHUNKS[0], args.shard_yx, args.shard_yx)
     set_target(args.target)
     if args.child:
         return child_main(json.loads(args.child))
@@ -789,6 +1099,25 @@ def main() -> None:
         make_frames(Path(args.make_frames), DISTINCT_FRAMES, FRAME_SEED)
         print(RESULT_MARKER + "{}")
         return
+
+    if args.frames is None:
+        args.frames = S3_DEFAULT_FRAMES if args.s3 else 256
+    if args.impl is None:
+        args.impl = ["ours", "published"] if args.s3 else list(IMPLS)
+    if args.codec is None:
+        args.codec = list(S3_DEFAULT_CASES) if args.s3 else [c for c in CASES if not is_s3(c)]
+    if not args.s3 and any(is_s3(c) for c in args.codec):
+        ap.error("the s3-* cases need --s3 (which starts the local S3 server)")
+    if args.s3:
+        if not in_project_venv():  # the server and boto3 are the project venv's
+            if not OURS_PYTHON.exists():
+                sys.exit(f"--s3: {OURS_PYTHON} not found")
+            log(f"--s3: re-running under {OURS_PYTHON} (its moto_server and boto3)")
+            os.execv(str(OURS_PYTHON),
+                     [str(OURS_PYTHON), str(Path(__file__).resolve()), *sys.argv[1:]])
+        if not (OURS_PYTHON.parent / "moto_server").exists():
+            sys.exit(f"--s3: {OURS_PYTHON.parent / 'moto_server'} not found "
+                     "(`make venv` installs moto[server])")
 
     if not OURS_PYTHON.exists():
         sys.exit(f"{OURS_PYTHON} not found: the project venv runs TensorStore, ours and the verifier")
@@ -818,12 +1147,19 @@ def main() -> None:
     shutil.rmtree(BENCH_ROOT, ignore_errors=True)
     STORE_DIR.mkdir(parents=True)
     try:
+        if args.s3:
+            check_s3_memory(args.frames)
+            start_s3_server()
+            args.s3_moto = S3_SERVER["moto"]
+            log(f"s3: moto_server {S3_SERVER['moto']} at {S3_SERVER['endpoint']}, bucket "
+                f"{S3_SERVER['bucket']}, objects spilled to {S3_SERVER['tmp']}")
         run_python(OURS_PYTHON, ["--make-frames", str(FRAMES_FILE)])
         cases = [(i, c) for i in args.impl for c in args.codec if runs_case(i, c)]
         if "tensorstore" in args.impl and any(c in PYRAMIDS for c in args.codec):
             log("tensorstore: pyramid cases skipped (TensorStore has no streaming pyramid)")
         results: dict = {}
         failures: dict = {}
+        failure_counts: dict = {}  # runs that failed, per case
         raw = []
         rng = random.Random(args.seed)
         load_before = os.getloadavg()
@@ -832,11 +1168,13 @@ def main() -> None:
             rng.shuffle(order)  # a fresh order every round, so drift hits everyone alike
             for impl, codec in order:
                 try:
-                    r = run_case(impl, codec, args)
+                    r = run_case(impl, codec, args, run,
+                                 full_check=(impl, codec) not in results)
                 except Exception as e:
                     # the child's last words (its exception), not the command line
                     lines = [line.strip() for line in str(e).splitlines() if line.strip()]
                     failures[(impl, codec)] = (lines[-1] if lines else repr(e))[:200]
+                    failure_counts[(impl, codec)] = failure_counts.get((impl, codec), 0) + 1
                     log(f"[run {run + 1}/{args.runs}] {impl:11s} {codec:8s} FAILED: "
                         f"{failures[(impl, codec)]}")
                     continue
@@ -847,19 +1185,39 @@ def main() -> None:
                     f"{r['bytes_appended'] / r['wall_s'] / 1e9:6.2f} GB/s  "
                     f"p50 {percentile(lat, 50) / 1e6:7.2f} ms  p99 {percentile(lat, 99) / 1e6:8.1f} ms  "
                     f"cpu {r['cpu_s']:5.2f} s  peak {r['peak_rss_bytes'] / MIB:6.0f} MiB  "
-                    f"{'ok' if r['verified'] else 'VERIFY FAILED ' + str(r['problems'])}")
+                    f"{'ok' if r['verified'] else 'VERIFY FAILED ' + str(r['problems'])}"
+                    + (f"  ({r['frames_compared']} frames compared)" if "frames_compared" in r else "")
+                    + (f"  moto RSS {r['moto_rss_bytes'] / MIB:.0f} MiB, "
+                       f"{r['moto_rss_emptied_bytes'] / MIB:.0f} emptied" if is_s3(codec) else ""))
         load_after = os.getloadavg()
     finally:
+        stop_s3_server()
         shutil.rmtree(BENCH_ROOT, ignore_errors=True)
         try:
             BENCH_ROOT.parent.rmdir()  # only if no other invocation is using it
         except OSError:
             pass
 
+    published_s3_failed = sorted(c for i, c in failures
+                                 if is_s3(c) and base_impl(i) == "published")
+    if published_s3_failed and SHARD_CHUNKS[1:] != (1, 1):
+        notes.append(f"published {', '.join(published_s3_failed)} failed: acquire-zarr 0.10.0 "
+                     "cannot stream a shard of more than one chunk to S3 — its worker threads "
+                     "write the chunks of one shard into the same S3Sink at once (heap "
+                     "corruption: SIGSEGV, SIGBUS or SIGABRT 'munmap_chunk(): invalid pointer' in "
+                     "zarr::S3Sink::write; with smaller shards 'Cannot write data at offset …, "
+                     "already flushed to …' and close() fails); a run may get through. Not a moto "
+                     "limitation; "
+                     "--shard-yx 1 (one chunk per object) is a layout it can write "
+                     "(see benchmarks/README.md)")
+    if args.s3:
+        notes.append(f"moto_server {args.s3_moto}; ZARR_S3_PART_SIZE "
+                     f"{os.environ.get('ZARR_S3_PART_SIZE', 'unset (5 MiB)')}")
     versions = sorted({f"{x['impl']} {x.get('version', '?')}" for x in raw})
     notes.append(f"{os.cpu_count()} CPUs; load average {load_before[0]:.2f} before, "
                  f"{load_after[0]:.2f} after; " + ", ".join(versions)
                  + (f"; TensorStore fed in mode '{args.ts_mode}'" if "tensorstore" in args.impl else ""))
+    args.failure_counts = failure_counts
     table = render(results, failures, args, notes)
     print(table)
     if args.markdown:
