@@ -125,3 +125,67 @@ class CuttableProxy:
                     s.close()
                 except OSError:
                     pass
+
+
+class AnswerDroppingProxy(CuttableProxy):
+    """A proxy that lets the server carry out the first `drops` requests
+    whose request line contains `marker`, but never delivers their answers:
+    it resets the client's connection instead, as a network that fails after
+    the request arrived. (Requests on one connection are sequential, so the
+    answer that follows such a request is its answer.)"""
+
+    def __init__(self, target_port: int, marker: bytes, drops: int = 1):
+        self.marker = marker
+        self.drops = drops
+        self.dropped = 0
+        super().__init__(target_port)
+
+    def _accept(self):
+        import socket
+        import threading
+
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            with self.lock:
+                self.connections += [client, upstream]
+            state = {"drop_answer": False}
+            threading.Thread(target=self._requests, args=(client, upstream, state),
+                             daemon=True).start()
+            threading.Thread(target=self._answers, args=(upstream, client, state),
+                             daemon=True).start()
+
+    def _requests(self, client, upstream, state):
+        try:
+            while data := client.recv(65536):
+                line = data.split(b"\r\n", 1)[0]
+                with self.lock:
+                    if self.marker in line and self.dropped < self.drops:
+                        self.dropped += 1
+                        state["drop_answer"] = True
+                upstream.sendall(data)
+        except OSError:
+            pass
+
+    def _answers(self, upstream, client, state):
+        import socket
+        import struct
+
+        try:
+            while data := upstream.recv(65536):
+                if state["drop_answer"]:
+                    # The server has done it; the client never hears of it.
+                    client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                      struct.pack("ii", 1, 0))
+                    break
+                client.sendall(data)
+        except OSError:
+            pass
+        for s in (client, upstream):
+            try:
+                s.close()
+            except OSError:
+                pass

@@ -265,3 +265,61 @@ def test_server_dying_mid_stream_fails_promptly_and_keeps_what_it_claimed(creden
     rows = zarr.open_array(s3.zarr_store(prefix), path="img", mode="r").shape[0]
     assert rows >= 2, "layers written before the cut stay claimed"
     np.testing.assert_array_equal(read_zarr(s3, prefix, "img", "v3"), data[:rows])
+
+
+def test_an_upload_whose_creation_answer_was_lost_is_not_left_behind(credentials):
+    """CreateMultipartUpload reaches the server, but its answer is lost (the
+    connection resets): the client retries and gets a second upload. The
+    first, which it never heard of, must not be left dangling in the bucket
+    (it would hold storage until a lifecycle rule removes it)."""
+    from urllib.parse import urlparse
+
+    s3 = credentials
+    proxy = s3_server.AnswerDroppingProxy(urlparse(s3.url).port, marker=b"?uploads")
+    prefix = "lost-answer/store.zarr"
+    data = frames(8, frame=(1024, 1024))
+    array = aqz.ArraySettings(output_key="img", data_type=aqz.DataType.UINT16,
+                              dimensions=dims(8, frame=(1024, 1024), chunk=(4, 512, 512),
+                                              shard=(2, 2, 2)))
+    st = settings(s3, prefix, [array], overwrite=True)
+    st.s3 = aqz.S3Settings(endpoint=proxy.url, bucket_name=BUCKET, region=REGION)
+    with aqz.ZarrStream(st) as stream:
+        for frame in data:
+            stream.append(frame)
+    assert proxy.dropped == 1, "the test must have lost one answer"
+    np.testing.assert_array_equal(read_zarr(s3, prefix, "img", "v3"), data)
+    assert not s3.uploads_in_progress()
+
+
+def test_bands_with_interleaved_shard_rows(credentials):
+    """t chunk 1 (shards 2 deep), z 5 planes (chunk 2, shards 2 deep): the unit
+    of work is a band of 2 planes, a shard takes 4 bands, and the bands of the
+    two z-shards interleave. An object goes up whole, after its last band;
+    rows are claimed only once every object they touch is complete."""
+    s3 = credentials
+    prefix = "bands/store.zarr"
+    sizes, chunks, shards = [0, 5, 48, 32], [1, 2, 16, 16], [2, 2, 2, 2]
+    kinds = [T, S, S, S]
+    dims4 = [aqz.Dimension(name=n, kind=k, array_size_px=s, chunk_size_px=c,
+                           shard_size_chunks=h)
+             for n, k, s, c, h in zip("tzyx", kinds, sizes, chunks, shards)]
+    array = aqz.ArraySettings(output_key="img", data_type=aqz.DataType.UINT16,
+                              dimensions=dims4, compression=LZ4)
+    data = frames(5 * 5 + 2, frame=(48, 32))  # 5 rows and 2 planes of a sixth
+    claimed = []
+    with aqz.ZarrStream(settings(s3, prefix, [array], overwrite=True)) as stream:
+        for i, frame in enumerate(data):
+            stream.append(frame)
+            if i % 5 == 4:
+                time.sleep(0.05)
+                meta = s3.get(f"{prefix}/img/zarr.json")
+                import json
+
+                claimed.append(json.loads(meta)["shape"][0])
+    # objects span two rows: during acquisition rows are claimed in pairs
+    assert claimed == sorted(claimed) and all(c % 2 == 0 for c in claimed), claimed
+    expected = np.zeros((6 * 5, 48, 32), np.uint16)
+    expected[:len(data)] = data
+    np.testing.assert_array_equal(read_zarr(s3, prefix, "img", "v3"),
+                                  expected.reshape(6, 5, 48, 32))
+    assert not s3.uploads_in_progress()

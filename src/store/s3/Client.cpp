@@ -314,7 +314,34 @@ Client::create_multipart_upload(const std::string& key)
         fail(ZarrStatusCode_IOError,
              what(request), " returned no UploadId");
     }
+    if (response.attempts > 1) {
+        abort_lost_uploads(key, id);
+    }
     return id;
+}
+
+void
+Client::abort_lost_uploads(const std::string& key, const std::string& kept)
+{
+    // An earlier attempt may have created an upload whose answer never
+    // came: nobody would complete or abort it, and its parts would hold
+    // storage. (One writer per key: another upload of this key in flight
+    // is such a leftover.) Best effort: the stream goes on either way.
+    try {
+        Query query;
+        query.add("uploads").add("prefix", key);
+        const Request request = make_request("ListMultipartUploads", "GET", "", query.str());
+        for (const std::string& id : xml::upload_ids_of(send_ok(request).body, key)) {
+            if (id != kept) {
+                abort_multipart_upload(key, id);
+                log_debug(concat("aborted an upload of '", key,
+                                 "' whose creation was answered too late"));
+            }
+        }
+    } catch (const std::exception& error) {
+        log_warning(redacted(concat("could not look for uploads of '", key,
+                                    "' left by a retried creation: ", error.what())));
+    }
 }
 
 std::string

@@ -112,6 +112,9 @@ class Client
     void delete_objects(const std::vector<std::string>& keys);
 
   private:
+    /// Aborts the uploads of `key` other than `kept` (after a retried
+    /// CreateMultipartUpload, whose first attempts may have created one).
+    void abort_lost_uploads(const std::string& key, const std::string& kept);
     Request make_request(const char* operation,
                          const char* method,
                          const std::string& key,

@@ -48,6 +48,20 @@ upload_id(std::string_view body)
     return root(document, body, "InitiateMultipartUploadResult").child_value("UploadId");
 }
 
+std::vector<std::string>
+upload_ids_of(std::string_view body, const std::string& key)
+{
+    pugi::xml_document document;
+    std::vector<std::string> ids;
+    for (const pugi::xml_node upload :
+         root(document, body, "ListMultipartUploadsResult").children("Upload")) {
+        if (upload.child_value("Key") == key) {
+            ids.emplace_back(upload.child_value("UploadId"));
+        }
+    }
+    return ids;
+}
+
 std::string
 complete_multipart_upload(const std::vector<std::string>& etags)
 {

@@ -13,6 +13,10 @@ namespace zarr::s3::xml {
 std::string
 upload_id(std::string_view body);
 
+/// The upload IDs of `key`'s entries in a ListMultipartUploadsResult.
+std::vector<std::string>
+upload_ids_of(std::string_view body, const std::string& key);
+
 /// A CompleteMultipartUpload body: part i+1 has ETag etags[i].
 std::string
 complete_multipart_upload(const std::vector<std::string>& etags);
