@@ -61,6 +61,11 @@ TOOL_MODULES = {"ours": "acquire_zarr.convert", "anu": "anu_ctlab_io.zarr",
 TOOL_DISTS = {"ours": "acquire-zarr", "anu": "anu-ctlab-io", "ngff-zarr": "ngff-zarr",
               "ome-zarr": "ome-zarr", "tensorstore": "tensorstore", "zarr-python": "zarr"}
 
+# Dependencies whose versions the notes give, where a venv has them (ngff-zarr writes with
+# zarrista, a Rust zarrs binding, not zarr-python; its bin shrink runs in itkwasm).
+VERSIONED_DEPENDENCIES = ("numpy", "zarr", "zarrista", "dask", "numcodecs", "scikit-image",
+                          "itkwasm-downsample", "ome-zarr-models")
+
 # --codec: Blosc1 inner codec, level, byte shuffle -- the same for every tool, checked in
 # every written level-0 zarr.json. zstd level 1 is to_ome_zarr's default compression.
 CODECS = {"zstd": ("zstd", 1), "lz4": ("lz4", 1)}
@@ -305,19 +310,32 @@ def run_ome_zarr(src, store: str, cfg: dict) -> dict:
 
 def block_mean_2(a, halve):
     """One pyramid step in numpy: the rounded mean of 2-blocks along the axes in `halve`
-    (an odd extent repeats its last plane, as the engine does)."""
+    (an odd extent repeats its last plane, as the engine does), by adding the even and odd
+    planes axis by axis in uint32 (1.7x faster than a 6-D reshape and sum)."""
     import numpy as np
 
     pad = [(0, n % 2 if h else 0) for n, h in zip(a.shape, halve)]
     if any(p[1] for p in pad):
         a = np.pad(a, pad, mode="edge")
-    shape, axes, count = [], [], 1
-    for i, (n, h) in enumerate(zip(a.shape, halve)):
-        shape += [n // 2, 2] if h else [n, 1]
-        axes.append(2 * i + 1)
-        count *= 2 if h else 1
-    s = a.reshape(shape).sum(axis=tuple(axes), dtype=np.uint32)
-    return ((s + count // 2) // count).astype(a.dtype)
+    s, count = a, 1
+    for axis, h in enumerate(halve):
+        if h:
+            even = s[(slice(None),) * axis + (slice(0, None, 2),)]
+            odd = s[(slice(None),) * axis + (slice(1, None, 2),)]
+            s = even.astype(np.uint32) + odd if count == 1 else even + odd
+            count *= 2
+    return ((s + count // 2) // count).astype(a.dtype) if count > 1 else a.copy()
+
+
+def downsample_slab(block, halve, piece: int = 64):
+    """block_mean_2 of a slab, 64 planes at a time along the first axis (even pieces),
+    so that the uint32 temporaries stay small."""
+    import numpy as np
+
+    if not halve[0] or block.shape[0] <= piece:
+        return block_mean_2(block, halve)
+    return np.concatenate([block_mean_2(block[z:z + piece], halve)
+                           for z in range(0, block.shape[0], piece)])
 
 
 def shard_rows(shape, shards):
@@ -344,7 +362,7 @@ def numpy_pyramid_writer(src, cfg: dict, write_block, write_level) -> None:
         starts = [r.start for r in region]
         for k, upper in enumerate(uppers):
             halve = [c < p for p, c in zip(levels[k], levels[k + 1])]
-            block = block_mean_2(block, halve)
+            block = downsample_slab(block, halve)
             starts = [s // 2 if h else s for s, h in zip(starts, halve)]
             upper[tuple(slice(s, s + n) for s, n in zip(starts, block.shape))] = block
     for k, upper in enumerate(uppers, start=1):
@@ -457,7 +475,7 @@ def child_main(cfg: dict) -> None:
     info.update(wall_s=wall, cpu_s=cpu, peak_rss_bytes=peak_rss_bytes(),
                 baseline_rss_bytes=baseline_rss, source_bytes=int(src.nbytes),
                 version=dist_version(TOOL_DISTS[tool]),
-                versions={d: dist_version(d) for d in ("numpy", "zarr", "dask", "numcodecs")
+                versions={d: dist_version(d) for d in VERSIONED_DEPENDENCIES
                           if dist_version(d) != "?"},
                 python=sys.version.split()[0])
     print(RESULT_MARKER + json.dumps(info), flush=True)
