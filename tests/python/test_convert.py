@@ -389,6 +389,8 @@ print(baseline, max(peak, anon()), result.engine_memory_bytes, result.levels)
 """
 
 
+@pytest.mark.skipif("asan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="under AddressSanitizer RSS holds its shadow memory and quarantine")
 def test_peak_memory_is_the_engine_bound_plus_a_slab(tmp_path):
     """A 192 MiB volume read through an array-like: the process grows by at
     most the engine's estimate plus max_slab_bytes (two 16 MiB slabs: one
