@@ -75,6 +75,19 @@ STORE_DIR = BENCH_ROOT / "stores"
 # "<impl>+direct". TensorStore has no such switch and always writes buffered.
 DIRECT_SUFFIX = "+direct"
 DIRECT_IMPLS = ("ours", "published")
+# --max-threads 1,2 / --thread-scaling: one case per thread count, named "<impl>@<N>".
+THREADS_SEP = "@"
+
+# The bounds (--bounds, on by default): measured in a child of their own in every round,
+# like a case. BLOSC_LIBRARY is Debian's c-blosc, the library the engine links; the
+# engine compresses each chunk with one blosc_compress_ctx call on one thread
+# (numinternalthreads 1, BLOSC_BLOCK_SIZE blocks), its workers taking chunks in parallel,
+# so the bound does the same with that many Python threads (ctypes releases the GIL).
+BOUNDS = "bounds"
+BLOSC_LIBRARY = "libblosc.so.1"
+BLOSC_BLOCK_SIZE = 256 * 1024  # src/codec/ChunkCompressor.cpp: kBloscBlockSize
+BLOSC_MAX_OVERHEAD = 16
+WRITE_BLOCK = 64 * 2**20  # the sequential-write bound's write size
 
 FRAME_SHAPE = (2048, 2048)  # (y, x)
 DTYPE = "uint16"
@@ -108,6 +121,10 @@ CASES = (*CODECS, *PYRAMIDS, *S3_CASES)  # what --codec accepts
 
 # Issue 2 targets for ours vs. published: throughput ratio per codec, and peak RSS <= published.
 TARGET_SPEEDUP = {"none": 2.0, "lz4": 1.5}
+# Issue 9 targets: throughput ratio to the published wheel per codec, and for the compressed
+# codecs a share of Blosc alone on the same threads (the bound measured in the same run).
+ISSUE9_SPEEDUP = {"none": 2.5, "lz4": 1.8, "zstd": 1.8}
+ISSUE9_BOUND_SHARE = {"lz4": 0.90, "zstd": 0.90}
 # Pyramid targets (issue text): throughput >= 1.5x the published wheel's on the same pyramid
 # workload, and wall time <= 1.4x our own plain stream with the same codec (PYRAMIDS[case][0]).
 PYRAMID_TARGET_SPEEDUP = 1.5
@@ -160,12 +177,38 @@ def set_target(target: Path) -> None:
 
 
 def base_impl(impl: str) -> str:
-    """"ours+direct" -> "ours": the writer, whatever its I/O mode."""
+    """"ours+direct" -> "ours", "published@2" -> "published": the writer, whatever its I/O
+    mode and thread count."""
+    impl = impl.split(THREADS_SEP, 1)[0]
     return impl[: -len(DIRECT_SUFFIX)] if impl.endswith(DIRECT_SUFFIX) else impl
 
 
 def is_direct(impl: str) -> bool:
-    return impl.endswith(DIRECT_SUFFIX)
+    return impl.split(THREADS_SEP, 1)[0].endswith(DIRECT_SUFFIX)
+
+
+def threads_of(impl: str, default: int) -> int:
+    """The max_threads of a case: N for "ours@N" (--max-threads with several values or
+    --thread-scaling), else `default` (--max-threads, 0 = the library's default)."""
+    return int(impl.split(THREADS_SEP, 1)[1]) if THREADS_SEP in impl else default
+
+
+def variant_of(impl: str) -> str:
+    """What follows the writer's name: "", "+direct", "@2", "+direct@2"."""
+    return impl[len(base_impl(impl)):]
+
+
+def resolved_threads(max_threads: int) -> int:
+    """The worker count an acquire-zarr stream gets for `max_threads` (ours resolves 0 as
+    ZARR_MAX_THREADS or the hardware's thread count; the published wheel uses the
+    hardware's): what the Blosc bound is measured with."""
+    if max_threads > 0:
+        return max_threads
+    try:
+        env = int(os.environ.get("ZARR_MAX_THREADS", "0"))
+    except ValueError:
+        env = 0
+    return env if env > 0 else (os.cpu_count() or 1)
 
 
 def filesystem_type(path: Path) -> str:
@@ -425,6 +468,119 @@ def child_main(cfg: dict) -> None:
     except Exception:
         result["version"] = "?"
     print(RESULT_MARKER + json.dumps(result), flush=True)
+
+
+def bounds_main(cfg: dict) -> None:
+    """The bounds of the stream on this machine, now (a child of its own, in the project
+    venv): what no writer of these frames can beat.
+
+    memcpy: every frame copied (numpy) into a preallocated, already touched buffer of one
+      chunk layer (64 frames), as a writer copies frames into its buffers.
+    write: the same byte count written to a file in the target directory in large
+      (64 MiB) sequential writes, then fsync: the file system's bound.
+    blosc-<cname>@<N>: the frames' chunks (64x256x256, built untimed from the frames, one
+      layer of 64 chunks, compressed frames/64 times over) compressed with Blosc alone,
+      the stream's codec, level, shuffle, typesize 2 and 256 KiB blocks, one
+      blosc_compress_ctx call per chunk on one thread, N threads taking chunks in turn.
+    Each is bytes of frames / time (GB = 1e9 bytes)."""
+    import ctypes
+    import itertools
+    import threading
+
+    import numpy as np
+
+    frames = [np.ascontiguousarray(f) for f in np.load(cfg["frames_file"])]
+    n, k = cfg["frames"], len(frames)
+    frame_bytes = frames[0].nbytes
+    total = n * frame_bytes
+    out = {}
+
+    layer = CHUNK_SHAPE[0]
+    buf = np.empty((layer, *FRAME_SHAPE), dtype=np.uint16)
+    buf.fill(1)  # touched: the writer's buffers exist before the frames come
+    t0 = time.perf_counter()
+    for i in range(n):
+        np.copyto(buf[i % layer], frames[i % k])
+    out["memcpy"] = total / (time.perf_counter() - t0) / 1e9
+
+    path = Path(cfg["dir"]) / f"bounds-write-{os.getpid()}.bin"
+    per_block = max(1, WRITE_BLOCK // frame_bytes)
+    block = np.concatenate([frames[i % k][None] for i in range(per_block)]).tobytes()
+    try:
+        t0 = time.perf_counter()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            left = total
+            view = memoryview(block)
+            while left > 0:
+                left -= os.write(fd, view[: min(left, len(block))])
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        out["write"] = total / (time.perf_counter() - t0) / 1e9
+    finally:
+        path.unlink(missing_ok=True)
+    del block
+
+    if cfg["blosc"]:
+        lib = ctypes.CDLL(BLOSC_LIBRARY)
+        fn = lib.blosc_compress_ctx
+        fn.restype = ctypes.c_int
+        fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_size_t,
+                       ctypes.c_void_p, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_char_p,
+                       ctypes.c_size_t, ctypes.c_int]
+        try:
+            lib.blosc_get_version_string.restype = ctypes.c_char_p
+            out["blosc_version"] = lib.blosc_get_version_string().decode()
+        except AttributeError:
+            out["blosc_version"] = "?"
+        ct, cy, cx = CHUNK_SHAPE
+        h, w = FRAME_SHAPE
+        chunks = []  # one layer's chunks, each contiguous t, y, x
+        for ty in range(h // cy):
+            for tx in range(w // cx):
+                c = np.empty((ct, cy, cx), dtype=np.uint16)
+                for t in range(ct):
+                    c[t] = frames[t % k][ty * cy:(ty + 1) * cy, tx * cx:(tx + 1) * cx]
+                chunks.append(c)
+        chunk_bytes = chunks[0].nbytes
+        n_calls = -(-total // chunk_bytes)  # as many chunk bytes as frame bytes, rounded up
+        for cname, clevel, shuffle, threads in cfg["blosc"]:
+            dests = [np.empty(chunk_bytes + BLOSC_MAX_OVERHEAD, dtype=np.uint8)
+                     for _ in range(threads)]
+            for d in dests:
+                d.fill(0)
+            counter = itertools.count()
+            written = [0] * threads
+            errors = []
+
+            def work(j: int) -> None:
+                dest = dests[j]
+                while True:
+                    i = next(counter)  # atomic under the GIL
+                    if i >= n_calls:
+                        return
+                    src = chunks[i % len(chunks)]
+                    r = fn(clevel, shuffle, 2, chunk_bytes, src.ctypes.data, dest.ctypes.data,
+                           dest.nbytes, cname.encode(), BLOSC_BLOCK_SIZE, 1)
+                    if r <= 0:
+                        errors.append(r)
+                        return
+                    written[j] += r
+
+            pool = [threading.Thread(target=work, args=(j,)) for j in range(threads)]
+            t0 = time.perf_counter()
+            for th in pool:
+                th.start()
+            for th in pool:
+                th.join()
+            elapsed = time.perf_counter() - t0
+            if errors:
+                raise RuntimeError(f"blosc_compress_ctx({cname}) returned {errors[0]}")
+            key = f"blosc-{cname}@{threads}"
+            out[key] = n_calls * chunk_bytes / elapsed / 1e9
+            out[key + "-ratio"] = n_calls * chunk_bytes / sum(written)
+    print(RESULT_MARKER + json.dumps(out), flush=True)
 
 
 def verify_main(cfg: dict) -> None:
@@ -784,6 +940,47 @@ def check_s3_memory(frames: int) -> None:
                  f"{free / 2**30:.1f} GiB free, {2 * stream / 2**30:.1f} GiB needed")
 
 
+def bounds_config(args) -> list:
+    """(cname, clevel, shuffle, threads) for every Blosc bound the cases need: each
+    compressed codec asked for, at each thread count a case runs with."""
+    threads = sorted({resolved_threads(threads_of(i, args.max_threads)) for i in args.impl})
+    codecs = sorted({compression_of(c) for c in args.codec if not is_s3(c)}
+                    - {"none"})
+    return [(*CODECS[c], t) for c in codecs for t in threads]
+
+
+def run_bounds(args) -> dict:
+    """One measurement of the bounds (bounds_main), after the same warm-up as a case."""
+    warm_memory(args.warm_gib)
+    cfg = {"frames_file": str(FRAMES_FILE), "frames": args.frames, "dir": str(STORE_DIR),
+           "blosc": bounds_config(args)}
+    return run_python(OURS_PYTHON, ["--bounds-child", json.dumps(cfg)])
+
+
+def bound_key(impl: str, codec: str, args) -> str | None:
+    """Which bound a case is measured against: none -> min(memcpy, write) (key "none"),
+    a compressed codec (a pyramid: its level-0 codec) -> Blosc alone with it on the
+    case's thread count."""
+    if is_s3(codec):
+        return None
+    c = compression_of(codec)
+    if CODECS[c] is None:
+        return "none"
+    return f"blosc-{CODECS[c][0]}@{resolved_threads(threads_of(impl, args.max_threads))}"
+
+
+def summarize_bounds(runs: list[dict]) -> dict:
+    """Medians (and min, max) over the rounds of every bound, plus the "none" bound:
+    min(memcpy, write) of each round."""
+    out = {}
+    for r in runs:
+        r = dict(r, none=min(r["memcpy"], r["write"]))
+        for key, v in r.items():
+            if isinstance(v, (int, float)):
+                out.setdefault(key, []).append(v)
+    return {k: (statistics.median(v), min(v), max(v)) for k, v in out.items()}
+
+
 def run_case(impl: str, codec: str, args, run: int = 0, full_check: bool = False) -> dict:
     if is_s3(codec):
         return run_s3_case(impl, codec, args, run, full_check)
@@ -791,7 +988,7 @@ def run_case(impl: str, codec: str, args, run: int = 0, full_check: bool = False
     shutil.rmtree(store, ignore_errors=True)
     warm_memory(args.warm_gib)
     cfg = {"impl": impl, "codec": codec, "frames": args.frames, "store": str(store),
-           "frames_file": str(FRAMES_FILE), "max_threads": args.max_threads,
+           "frames_file": str(FRAMES_FILE), "max_threads": threads_of(impl, args.max_threads),
            "ts_mode": args.ts_mode}
     try:
         cached = page_cache_bytes()
@@ -822,7 +1019,7 @@ def run_s3_case(impl: str, codec: str, args, run: int, full_check: bool) -> dict
     warm_memory(args.warm_gib)
     s3 = {k: S3_SERVER[k] for k in ("endpoint", "bucket", "region")}
     cfg = {"impl": impl, "codec": codec, "frames": args.frames, "store": prefix,
-           "frames_file": str(FRAMES_FILE), "max_threads": args.max_threads,
+           "frames_file": str(FRAMES_FILE), "max_threads": threads_of(impl, args.max_threads),
            "ts_mode": args.ts_mode, "s3": s3, "full_check": full_check}
     try:
         cached = page_cache_bytes()
@@ -895,34 +1092,78 @@ def render(results: dict, failures: dict, args, notes: list[str]) -> str:
                   "bucket emptied after each; size ratio from the objects' sizes; every frame "
                   "read back through s3fs on each case's first run." if s3_cases else ""))
     out.append("")
-    out.append("| impl | codec | GB/s median (min–max) | append p50 ms | append p99 ms "
+    bounds = summarize_bounds(results[(BOUNDS, "-")]) if results.get((BOUNDS, "-")) else {}
+    out.append("| impl | codec | GB/s median (min–max) | × published | % of bound "
+               "| append p50 ms | append p99 ms "
                "| append max ms | close ms | CPU s | peak RSS MiB | baseline RSS MiB | size ratio "
                "| page cache +MiB | verified |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-    summaries = {}
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    summaries = {key: summarize(runs) for key, runs in results.items()
+                 if key[0] != BOUNDS and runs}
+
+    def vs_published(impl: str, codec: str) -> str:
+        s = summaries.get((impl, codec))
+        variant = variant_of(impl) if base_impl(impl) != "tensorstore" else ""
+        p = summaries.get(("published" + variant, codec))
+        return f"{s['gbps'] / p['gbps']:.2f}×" if s and p else "—"
+
+    def share_of_bound(impl: str, codec: str) -> str:
+        s, key = summaries.get((impl, codec)), bound_key(impl, codec, args)
+        if not s or key not in bounds:
+            return "—"
+        return f"{100 * s['gbps'] / bounds[key][0]:.0f}%"
+
     for codec in args.codec:
         for impl in args.impl:
             key = (impl, codec)
             if not runs_case(impl, codec):
                 out.append(f"| {impl} | {codec} | skipped: {skip_reason(impl, codec)} "
-                           "| | | | | | | | | | |")
+                           "| | | | | | | | | | | | |")
                 continue
             if key in failures and key not in results:
-                out.append(f"| {impl} | {codec} | FAILED: {failures[key]} | | | | | | | | | | |")
+                out.append(f"| {impl} | {codec} | FAILED: {failures[key]} | | | | | | | | | | | | |")
                 continue
             if key not in results:
                 continue
-            s = summaries[key] = summarize(results[key])
+            s = summaries[key]
             ver = "yes" if s["verified"] else "NO: " + "; ".join(s["problems"])
             failed = getattr(args, "failure_counts", {}).get(key, 0)
             if is_s3(codec) and failed:  # medians over the runs that completed
                 ver += f"; {failed} of {failed + s['n']} runs FAILED: {failures[key]}"
             out.append(f"| {impl} | {codec} | {s['gbps']:.2f} ({s['gbps_min']:.2f}–{s['gbps_max']:.2f}) "
+                       f"| {vs_published(impl, codec)} | {share_of_bound(impl, codec)} "
                        f"| {s['p50_ms']:.2f} | {s['p99_ms']:.1f} | {s['max_ms']:.1f} | {s['close_ms']:.0f} | {s['cpu_s']:.2f} "
                        f"| {s['peak_mib']:.0f} | {s['base_mib']:.0f} | {s['ratio']:.2f} "
                        f"| {s['cache_mib']:.0f} | {ver} |")
+    if bounds:
+        out += ["", f"Bounds, measured in the same run (a child of their own in every round, "
+                    f"shuffled in with the cases; medians of {len(results[(BOUNDS, '-')])}, "
+                    "GB/s of frame bytes). % of bound: ÷ min(memcpy, write) for `none`, ÷ Blosc "
+                    "alone with the case's codec (a pyramid: its level-0 codec) and thread count "
+                    "for the compressed cases:", "",
+                "| bound | GB/s median (min–max) | what |", "|---|---|---|"]
+        what = {"memcpy": "numpy copy of every frame into a preallocated 64-frame buffer",
+                "write": f"{args.frames} × 8 MiB written to {BENCH_ROOT.parent} "
+                         f"({filesystem_type(BENCH_ROOT.parent)}) in 64 MiB writes, then fsync",
+                "none": "min(memcpy, write), per round"}
+        for key in ("memcpy", "write", "none", *sorted(k for k in bounds if k.startswith("blosc-")
+                                                       and not k.endswith("-ratio"))):
+            if key not in bounds:
+                continue
+            m, lo, hi = bounds[key]
+            if key.startswith("blosc-"):
+                cname, threads = key[len("blosc-"):].split("@")
+                ratio = bounds.get(key + "-ratio", (0,))[0]
+                desc = (f"Blosc alone ({BLOSC_LIBRARY}), {cname} level 1, byte shuffle, "
+                        f"256 KiB blocks, one blosc_compress_ctx per 64×256×256 chunk on "
+                        f"{threads} thread(s); ratio {ratio:.2f}")
+            else:
+                desc = what[key]
+            out.append(f"| {key} | {m:.2f} ({lo:.2f}–{hi:.2f}) | {desc} |")
+    suffixes = sorted({variant_of(i) for i in args.impl if base_impl(i) == "ours"},
+                      key=lambda v: (DIRECT_SUFFIX in v, threads_of("x" + v, 0)))
     ratio_lines = []
-    for codec, suffix in ((c, x) for x in ("", DIRECT_SUFFIX) for c in args.codec):
+    for codec, suffix in ((c, x) for x in suffixes for c in args.codec):
         o = summaries.get(("ours" + suffix, codec))
         p = summaries.get(("published" + suffix, codec))
         if not (o and p):
@@ -935,12 +1176,14 @@ def render(results: dict, failures: dict, args, notes: list[str]) -> str:
         if target:
             verdict = (f" — target ≥{target:g}× and memory ≤ published: "
                        f"{'met' if speed >= target and mem <= 1.0 else 'NOT met'}")
-        ratio_lines.append(f"- {codec}{' (both ' + DIRECT_SUFFIX[1:] + ')' if suffix else ''}: "
+        ratio_lines.append(f"- {codec}{' (both ' + suffix.lstrip('+') + ')' if suffix else ''}: "
                            f"throughput ours/published = {speed:.2f}×, "
                            f"peak RSS ours/published = {mem:.2f}× "
                            f"(writer's own share {own_o:.0f} vs {own_p:.0f} MiB){verdict}")
     if ratio_lines:
         out += ["", "Ours / published:", *ratio_lines]
+    out += issue9_lines(summaries, bounds, args)
+    out += thread_scaling_lines(summaries, bounds, args)
     direct_lines = []
     for impl in DIRECT_IMPLS:
         for codec in args.codec:
@@ -972,6 +1215,61 @@ def render(results: dict, failures: dict, args, notes: list[str]) -> str:
     if notes:
         out += ["", *[f"Note: {n}" for n in notes]]
     return "\n".join(out)
+
+
+def issue9_lines(summaries: dict, bounds: dict, args) -> list[str]:
+    """Issue 9's throughput targets per codec (ours vs the published wheel at the same
+    settings; the compressed codecs also against Blosc alone on the same threads)."""
+    lines = []
+    for codec in args.codec:
+        if codec not in ISSUE9_SPEEDUP:
+            continue
+        o, p = summaries.get(("ours", codec)), summaries.get(("published", codec))
+        parts, ok = [], True
+        if o and p:
+            speed = o["gbps"] / p["gbps"]
+            ok &= speed >= ISSUE9_SPEEDUP[codec]
+            parts.append(f"{speed:.2f}× published (target ≥{ISSUE9_SPEEDUP[codec]:g}×)")
+        key = bound_key("ours", codec, args)
+        if o and key in bounds:
+            share = o["gbps"] / bounds[key][0]
+            if codec in ISSUE9_BOUND_SHARE:
+                ok &= share >= ISSUE9_BOUND_SHARE[codec]
+                parts.append(f"{share:.0%} of Blosc alone "
+                             f"(target ≥{ISSUE9_BOUND_SHARE[codec]:.0%})")
+            else:
+                parts.append(f"{share:.0%} of min(memcpy, write)")
+        if parts:
+            lines.append(f"- {codec}: " + ", ".join(parts) + f" — {'met' if ok else 'NOT met'}")
+    return ["", "Issue 9 targets (same run):", *lines] if lines else []
+
+
+def thread_scaling_lines(summaries: dict, bounds: dict, args) -> list[str]:
+    """With several thread counts: one row per codec x max_threads."""
+    counts = sorted({threads_of(i, 0) for i in args.impl if THREADS_SEP in i})
+    if len(counts) < 2:
+        return []
+    lines = ["", "Thread scaling (max_threads; medians):", "",
+             "| codec | max_threads | ours GB/s | ours CPU s | ours × 1 thread | published GB/s "
+             "| published CPU s | ours × published | bound GB/s | ours % of bound |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for codec in args.codec:
+        base = summaries.get((f"ours{THREADS_SEP}{counts[0]}", codec))
+        for t in counts:
+            o = summaries.get((f"ours{THREADS_SEP}{t}", codec))
+            p = summaries.get((f"published{THREADS_SEP}{t}", codec))
+            if not (o or p):
+                continue
+            key = bound_key(f"ours{THREADS_SEP}{t}", codec, args)
+            b = bounds.get(key, (None,))[0]
+            cell = lambda x, f: f.format(x) if x is not None else "—"  # noqa: E731
+            lines.append(
+                f"| {codec} | {t} | {cell(o and o['gbps'], '{:.2f}')} | {cell(o and o['cpu_s'], '{:.2f}')} "
+                f"| {cell(o and base and o['gbps'] / base['gbps'], '{:.2f}×')} "
+                f"| {cell(p and p['gbps'], '{:.2f}')} | {cell(p and p['cpu_s'], '{:.2f}')} "
+                f"| {cell(o and p and o['gbps'] / p['gbps'], '{:.2f}×')} | {cell(b, '{:.2f}')} "
+                f"| {cell(o and b and 100 * o['gbps'] / b, '{:.0f}%')} |")
+    return lines
 
 
 def skip_reason(impl: str, case: str) -> str | None:
@@ -1055,8 +1353,17 @@ def main() -> None:
                          "ours and published only")
     ap.add_argument("--markdown", type=Path, help="also write the table to this file")
     ap.add_argument("--json", type=Path, help="write every raw run (incl. latencies) here")
-    ap.add_argument("--max-threads", type=int, default=0,
-                    help="StreamSettings.max_threads for acquire-zarr (0 = library default)")
+    ap.add_argument("--max-threads", default="0",
+                    help="StreamSettings.max_threads for acquire-zarr (0 = library default); a "
+                         "comma list (1,2) runs every acquire-zarr case once per value, as "
+                         f"'<impl>{THREADS_SEP}N', with a thread-scaling table")
+    ap.add_argument("--thread-scaling", action="store_true",
+                    help="= --max-threads 1,2,...,<CPUs of this machine>")
+    ap.add_argument("--bounds", choices=("on", "off"), default="on",
+                    help="measure the bounds (memcpy, sequential write to the target, Blosc "
+                         "alone with each codec and thread count) in every round, in a child of "
+                         "their own, and give each case's share of its bound (default on; off "
+                         "with --s3)")
     ap.add_argument("--ts-mode", choices=("layer", "txn", "txn-async"), default="layer",
                     help="how TensorStore is fed (see run_tensorstore); default layer")
     ap.add_argument("--seed", type=int, default=0, help="seed for the case order")
@@ -1077,6 +1384,7 @@ def main() -> None:
                     help="chunks per shard along y and x (default 8: one shard holds a whole "
                          "64-frame layer; 1 = every chunk an object/file of its own)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--bounds-child", help=argparse.SUPPRESS)
     ap.add_argument("--verify", help=argparse.SUPPRESS)
     ap.add_argument("--make-frames", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -1093,6 +1401,8 @@ def main() -> None:
     set_target(args.target)
     if args.child:
         return child_main(json.loads(args.child))
+    if args.bounds_child:
+        return bounds_main(json.loads(args.bounds_child))
     if args.verify:
         return verify_main(json.loads(args.verify))
     if args.make_frames:
@@ -1142,7 +1452,26 @@ def main() -> None:
                 variants.append(impl)
                 notes.append(f"{impl} has no direct I/O switch: written buffered")
         impls = variants
+    try:
+        thread_counts = [int(v) for v in args.max_threads.split(",") if v.strip()]
+    except ValueError:
+        ap.error(f"--max-threads: {args.max_threads!r} is not a comma list of whole numbers")
+    if args.thread_scaling:
+        thread_counts = list(range(1, (os.cpu_count() or 1) + 1))
+    if len(thread_counts) > 1:
+        args.max_threads = 0
+        variants = []
+        for impl in impls:
+            if base_impl(impl) == "tensorstore":
+                variants.append(impl)  # its own thread pool; no max_threads setting
+            else:
+                variants += [f"{impl}{THREADS_SEP}{t}" for t in thread_counts]
+        impls = variants
+    else:
+        args.max_threads = thread_counts[0] if thread_counts else 0
     args.impl = impls
+    if args.s3:
+        args.bounds = "off"  # the bound there is the server; see the S3 section
 
     shutil.rmtree(BENCH_ROOT, ignore_errors=True)
     STORE_DIR.mkdir(parents=True)
@@ -1155,6 +1484,8 @@ def main() -> None:
                 f"{S3_SERVER['bucket']}, objects spilled to {S3_SERVER['tmp']}")
         run_python(OURS_PYTHON, ["--make-frames", str(FRAMES_FILE)])
         cases = [(i, c) for i in args.impl for c in args.codec if runs_case(i, c)]
+        if args.bounds == "on":
+            cases.append((BOUNDS, "-"))  # shuffled in with the cases, every round
         if "tensorstore" in args.impl and any(c in PYRAMIDS for c in args.codec):
             log("tensorstore: pyramid cases skipped (TensorStore has no streaming pyramid)")
         results: dict = {}
@@ -1167,9 +1498,27 @@ def main() -> None:
             order = cases[:]
             rng.shuffle(order)  # a fresh order every round, so drift hits everyone alike
             for impl, codec in order:
+                load1 = os.getloadavg()[0]
+                if impl == BOUNDS:
+                    try:
+                        b = run_bounds(args)
+                    except Exception as e:
+                        lines = [line.strip() for line in str(e).splitlines() if line.strip()]
+                        failures[(impl, codec)] = (lines[-1] if lines else repr(e))[:200]
+                        log(f"[run {run + 1}/{args.runs}] bounds FAILED: {failures[(impl, codec)]}")
+                        continue
+                    b["load1"] = load1
+                    results.setdefault((impl, codec), []).append(b)
+                    raw.append({"run": run, "impl": impl, "codec": codec, **b})
+                    log(f"[run {run + 1}/{args.runs}] bounds      " + "  ".join(
+                        f"{k} {v:.2f}" for k, v in b.items()
+                        if isinstance(v, float) and not k.endswith("-ratio") and k != "load1")
+                        + f"  (load {load1:.2f})")
+                    continue
                 try:
                     r = run_case(impl, codec, args, run,
                                  full_check=(impl, codec) not in results)
+                    r["load1"] = load1
                 except Exception as e:
                     # the child's last words (its exception), not the command line
                     lines = [line.strip() for line in str(e).splitlines() if line.strip()]
@@ -1213,9 +1562,21 @@ def main() -> None:
     if args.s3:
         notes.append(f"moto_server {args.s3_moto}; ZARR_S3_PART_SIZE "
                      f"{os.environ.get('ZARR_S3_PART_SIZE', 'unset (5 MiB)')}")
-    versions = sorted({f"{x['impl']} {x.get('version', '?')}" for x in raw})
+    versions = sorted({f"{base_impl(x['impl'])} {x['version']}" for x in raw if "version" in x})
+    loads = sorted(x["load1"] for x in raw if "load1" in x)
+    try:
+        commit = subprocess.run(["git", "-C", str(REPO), "log", "-1", "--format=%h"],
+                                capture_output=True, text=True).stdout.strip() or "?"
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "src",
+                                "python"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        commit, dirty = "?", ""
     notes.append(f"{os.cpu_count()} CPUs; load average {load_before[0]:.2f} before, "
-                 f"{load_after[0]:.2f} after; " + ", ".join(versions)
+                 f"{load_after[0]:.2f} after"
+                 + (f", {loads[0]:.2f}–{statistics.median(loads):.2f}–{loads[-1]:.2f} "
+                    "(min–median–max) at the start of the cases" if loads else "")
+                 + f"; checkout {commit}{' (src/ or python/ modified)' if dirty else ''}; "
+                 + ", ".join(versions)
                  + (f"; TensorStore fed in mode '{args.ts_mode}'" if "tensorstore" in args.impl else ""))
     args.failure_counts = failure_counts
     table = render(results, failures, args, notes)
