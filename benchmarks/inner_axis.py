@@ -8,6 +8,13 @@ get_maximum_memory_usage(), and whether every plane read back (zarr-python, spot
 
     .venv/bin/python benchmarks/inner_axis.py --runs 3            # z 2000, 512x512, LZ4
     .venv/bin/python benchmarks/inner_axis.py --planes 8000 --times 1
+    .venv/bin/python benchmarks/inner_axis.py --planes 20000 --times 1 --max-seconds 240
+
+The child samples its RSS (above the baseline) at every tenth of the stream, so the table
+shows whether memory stays flat as `z` grows. `--max-seconds S` stops a stream that has not
+finished after S seconds of appending (its row says how far it got, and its throughput and
+RSS up to there; it is not read back): the published wheel streams this layout at about
+0.1 GB/s, so 20,000 planes (10.5 GB) would take it minutes per run.
 
 The published wheel's venv is the one benchmarks/bench.py makes (benchmarks/.venv-published).
 """
@@ -55,15 +62,31 @@ def child(cfg: dict) -> None:
     frames = [base + rng.integers(0, 64, (h, w), dtype=np.uint16) for _ in range(8)]
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     n = cfg["planes"] * cfg["times"]
+    sample_every = max(1, n // 10)
+    limit = cfg.get("max_seconds") or 0
+    page = os.sysconf("SC_PAGE_SIZE")
+    samples = []  # (planes appended, RSS above baseline)
     start = time.perf_counter()
     stream = aqz.ZarrStream(settings)
     for i in range(n):
         stream.append(frames[i % len(frames)])
+        if (i + 1) % sample_every == 0:
+            with open("/proc/self/statm") as f:
+                samples.append((i + 1, int(f.read().split()[1]) * page - baseline))
+            if limit and time.perf_counter() - start > limit:
+                wall = time.perf_counter() - start
+                peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+                print(MARK + json.dumps({"wall_s": wall, "bytes": (i + 1) * h * w * 2,
+                                         "estimate": estimate, "stopped_at": i + 1,
+                                         "peak_above_baseline": peak - baseline,
+                                         "rss_samples": samples}), flush=True)
+                os._exit(0)  # without draining the writer
     stream.close()
     wall = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(MARK + json.dumps({"wall_s": wall, "bytes": n * h * w * 2, "estimate": estimate,
-                             "peak_above_baseline": peak - baseline}), flush=True)
+                             "peak_above_baseline": peak - baseline,
+                             "rss_samples": samples}), flush=True)
 
 
 def verify(cfg: dict) -> dict:
@@ -111,6 +134,8 @@ def main() -> None:
     ap.add_argument("--frame", type=int, default=512, help="frame side (default 512)")
     ap.add_argument("--impl", default="ours,published")
     ap.add_argument("--target", type=Path, default=Path("/dev/shm"))
+    ap.add_argument("--max-seconds", type=float, default=0,
+                    help="stop a stream still appending after this long (0 = never)")
     args = ap.parse_args()
     root = args.target / f"aqz-inner-{os.getpid()}"
     results = {}
@@ -123,27 +148,51 @@ def main() -> None:
                 store = root / f"{impl}.zarr"
                 shutil.rmtree(store, ignore_errors=True)
                 cfg = {"store": str(store), "planes": args.planes, "times": args.times,
-                       "frame": args.frame}
+                       "frame": args.frame, "max_seconds": args.max_seconds}
+                load1 = os.getloadavg()[0]
                 r = run(python, "--child", cfg)
-                r["verified"] = run(PYTHONS["ours"], "--verify", cfg)
+                r["load1"] = load1
+                if r.get("stopped_at"):
+                    r["verified"] = {"ok": None, "problem": f"stopped after {r['stopped_at']} planes"}
+                else:
+                    r["verified"] = run(PYTHONS["ours"], "--verify", cfg)
                 shutil.rmtree(store, ignore_errors=True)
                 results.setdefault(impl, []).append(r)
                 print(f"[run {run_index + 1}] {impl:9s} {r['bytes'] / r['wall_s'] / 1e9:5.2f} GB/s "
                       f"peak +{r['peak_above_baseline'] / 2**20:6.0f} MiB, estimate "
-                      f"{r['estimate'] / 2**20:6.0f} MiB, verified {r['verified']}", flush=True)
+                      f"{r['estimate'] / 2**20:6.0f} MiB, verified {r['verified']}, RSS "
+                      f"{' '.join(str(round(b / 2**20)) for _, b in r['rss_samples'])} MiB "
+                      f"(load {load1:.2f})", flush=True)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+    commit = subprocess.run(["git", "-C", str(HERE.parent), "log", "-1", "--format=%h"],
+                            capture_output=True, text=True).stdout.strip()
+    loads = sorted(r["load1"] for runs in results.values() for r in runs)
     print(f"\nt (chunk 1) x z {args.planes} (chunk 8) x {args.frame}x{args.frame} uint16, "
           f"{args.times} time points, Blosc-LZ4, chunks 1x8x256x256, shards 1x4x2x2; "
-          f"medians of {args.runs}; load average {os.getloadavg()[0]:.2f}\n")
-    print("| impl | GB/s | peak RSS above baseline MiB | get_maximum_memory_usage() MiB | verified |")
-    print("|---|---|---|---|---|")
+          f"medians of {args.runs}; load average {os.getloadavg()[0]:.2f} at the end"
+          + (f", {loads[0]:.2f}–{loads[-1]:.2f} at the cases' starts" if loads else "")
+          + f"; checkout {commit}\n")
+    print("| impl | GB/s | peak RSS above baseline MiB | RSS above baseline at 10% / 50% / 100% "
+          "of the planes MiB | get_maximum_memory_usage() MiB | verified |")
+    print("|---|---|---|---|---|---|")
     for impl, runs in results.items():
         med = lambda key: statistics.median(r[key] for r in runs)  # noqa: E731
         ok = all(r["verified"]["ok"] for r in runs)
+        stopped = [r["stopped_at"] for r in runs if r.get("stopped_at")]
+        n = args.planes * args.times
+
+        def at(frac):
+            vals = [r["rss_samples"][min(len(r["rss_samples"]) - 1,
+                                         max(0, round(frac * len(r["rss_samples"])) - 1))][1]
+                    for r in runs if r["rss_samples"]]
+            return f"{statistics.median(vals) / 2**20:.0f}" if vals else "—"
+        ver = ("yes" if ok else "NO") if not stopped else (
+            f"stopped after {args.max_seconds:g} s at {min(stopped)}–{max(stopped)} of {n} planes"
+            " (not read back)")
         print(f"| {impl} | {statistics.median(r['bytes'] / r['wall_s'] for r in runs) / 1e9:.2f} "
-              f"| {med('peak_above_baseline') / 2**20:.0f} | {med('estimate') / 2**20:.0f} "
-              f"| {'yes' if ok else 'NO'} |")
+              f"| {med('peak_above_baseline') / 2**20:.0f} | {at(0.1)} / {at(0.5)} / {at(1.0)} "
+              f"| {med('estimate') / 2**20:.0f} | {ver} |")
 
 
 if __name__ == "__main__":
