@@ -696,7 +696,8 @@ def run_sampled(python: Path, args: list[str], what: str) -> tuple[dict, dict]:
 
 
 def find_python(minimum: tuple[int, int]) -> Path | None:
-    """The newest Python >= minimum here: this one, pythonX.Y on PATH, pyenv's versions."""
+    """The oldest Python >= minimum here (this one, pythonX.Y on PATH, pyenv's versions):
+    the one the tools' wheels most surely exist for."""
     candidates = [sys.executable]
     for minor in range(20, minimum[1] - 1, -1):
         found = shutil.which(f"python3.{minor}")
@@ -710,7 +711,7 @@ def find_python(minimum: tuple[int, int]) -> Path | None:
         if r.returncode != 0:
             continue  # e.g. a pyenv shim without that version selected
         version = tuple(int(x) for x in r.stdout.split())
-        if version >= minimum and (best is None or version > best[0]):
+        if version >= minimum and (best is None or version < best[0]):
             best = (version, Path(c))
     return best[1] if best else None
 
