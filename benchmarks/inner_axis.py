@@ -139,6 +139,7 @@ def main() -> None:
     args = ap.parse_args()
     root = args.target / f"aqz-inner-{os.getpid()}"
     results = {}
+    root.mkdir(parents=True, exist_ok=True)  # the published wheel wants the parent to exist
     try:
         for run_index in range(args.runs):
             for impl in args.impl.split(","):
