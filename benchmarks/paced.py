@@ -97,9 +97,32 @@ def summarize(r: dict, rate: float) -> dict:
             "max_behind": max(r["lateness"]), "lost": lost, "close_ms": r["close_s"] * 1e3}
 
 
+def mem_available() -> int:
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def frames_that_fit(frames: int, codec: str, margin_gib: float) -> int:
+    """A store on tmpfs is memory: at most as many frames as leave `margin_gib` GiB of
+    the machine's available memory (the writer's and other processes' memory) once the
+    store is written (uncompressed 8 MiB a frame; with LZ4 assumed to shrink 1.5x)."""
+    per_frame = 2048 * 2048 * 2 / (1.5 if codec == "lz4" else 1.0)
+    room = mem_available() - margin_gib * 2**30
+    return max(0, min(frames, int(room // per_frame)))
+
+
 def trial(impl: str, rate: float, codec: str, frames: int, root: Path,
-          abort_ring: int | None = None) -> dict | None:
+          abort_ring: int | None = None, margin_gib: float = 0) -> dict | None:
     """One paced stream in a fresh process; its summary, or None if it failed."""
+    asked = frames
+    if margin_gib and "shm" in str(root):
+        frames = frames_that_fit(frames, codec, margin_gib)
+        if frames < asked:
+            print(f"{impl} {codec} {rate:g}: only {frames} of {asked} frames fit in memory "
+                  f"with {margin_gib:g} GiB to spare", flush=True)
     cfg = {"store": str(root / f"{impl}-{codec}.zarr"), "rate": rate, "frames": frames,
            "codec": codec, "frame": (2048, 2048), "abort_ring": abort_ring}
     load1 = os.getloadavg()[0]
@@ -116,6 +139,7 @@ def trial(impl: str, rate: float, codec: str, frames: int, root: Path,
     s = summarize(result, rate)
     s["aborted_at"] = result.get("aborted_at")
     s["load1"] = load1
+    s["frames"] = frames
     return s
 
 
@@ -135,7 +159,8 @@ def find_max(args, root: Path) -> None:
         for impl, codec in active:
             st = state[(impl, codec)]
             rate = st["next"]
-            s = trial(impl, rate, codec, args.frames, root, abort_ring=ring)
+            s = trial(impl, rate, codec, args.frames, root, abort_ring=ring,
+                      margin_gib=args.margin_gib)
             ok = s is not None and s["aborted_at"] is None and s["lost"][ring] == 0
             st["trials"].append((rate, ok, s))
             if ok:
@@ -148,7 +173,9 @@ def find_max(args, root: Path) -> None:
                 note = f"frame {s['aborted_at']} lost (ring {ring}), stopped"
             else:
                 note = (f"p50 {s['p50_ms']:.1f} ms, p99 {s['p99_ms']:.1f}, max {s['max_ms']:.1f}, "
-                        f"behind {s['max_behind']:.1f}, lost {s['lost']}")
+                        f"behind {s['max_behind']:.1f}, lost {s['lost']}"
+                        + (f", only {s['frames']} frames (memory)" if s["frames"] < args.frames
+                           else ""))
             print(f"[round {round_index + 1}] {impl:9s} {codec:4s} {rate:6.1f} fps: "
                   f"{'pass' if ok else 'FAIL'}  {note}  (load {s['load1'] if s else 0:.2f})",
                   flush=True)
@@ -182,6 +209,8 @@ def find_max(args, root: Path) -> None:
         at = next((t[2] for t in st["trials"] if t[0] == lo and t[1]), None)
         detail = (f"{at['p50_ms']:.1f} / {at['p99_ms']:.1f} / {at['max_ms']:.1f}, "
                   f"{at['max_behind']:.1f}" if at else "—")
+        if at and at["frames"] < args.frames:
+            detail += f" (over {at['frames']} frames: memory)"
         trials = ", ".join(f"{r:.0f}{'✓' if ok else '✗'}" for r, ok, _ in st["trials"])
         print(f"| {impl} | {codec} | {lo:.0f} | {lo * 2048 * 2048 * 2 / 1e9:.2f} "
               f"| {hi:.0f}{'' if hi < args.hi else ' (none failed)'} | {detail} | {trials} |")
@@ -211,6 +240,9 @@ def main() -> None:
                     help="--find-max: stop when the failing and passing rates are this close")
     ap.add_argument("--trials", type=int, default=7, help="--find-max: at most this many trials")
     ap.add_argument("--seed", type=int, default=0, help="--find-max: seed of the trial order")
+    ap.add_argument("--margin-gib", type=float, default=2.5,
+                    help="--find-max on /dev/shm: stream fewer frames (and count the trial as "
+                         "failed) rather than leave less than this much memory available")
     args = ap.parse_args()
     root = args.target / f"aqz-paced-{os.getpid()}"
     if args.find_max:
