@@ -237,7 +237,6 @@ checked_product(const std::string& where, uint64_t a, uint64_t b)
 void
 clamp_to_array(const std::string& name, std::vector<DimensionSpec>& dimensions)
 {
-    uint64_t chunks_per_layer = 1;
     uint64_t chunks_per_shard = 1;
     for (std::size_t i = 0; i < dimensions.size(); ++i) {
         DimensionSpec& d = dimensions[i];
@@ -246,11 +245,6 @@ clamp_to_array(const std::string& name, std::vector<DimensionSpec>& dimensions)
             if (d.shard_chunks > chunks) {
                 log_debug(name, " '", d.name, "': ", d.shard_chunks, " chunks per shard cut to ", chunks);
                 d.shard_chunks = chunks;
-            }
-            // A layer is one chunk of the first dimension, except in a 2-D
-            // array: there the first dimension is the image's Y.
-            if (i > 0 || dimensions.size() == 2) {
-                chunks_per_layer *= chunks;
             }
         }
         chunks_per_shard *= d.shard_chunks; // each at most 2^32: no overflow in 2 steps
@@ -267,13 +261,39 @@ clamp_to_array(const std::string& name, std::vector<DimensionSpec>& dimensions)
                  kMaxChunksPerShard * 16 / (1 << 20),
                  " MiB); use fewer shard_size_chunks");
         }
+    }
+}
+
+/// The writer's unit of work, a *layer* (see ChunkLattice), must stay
+/// within bounds: its chunks, and the shard indices open while layers are
+/// written. A layer is one chunk along the layer dimension (the first with
+/// a chunk above 1 among those before Y, X; the first dimension when frames
+/// come out of order) and one index along each before it, with every chunk
+/// of the dimensions after it. Dimensions before the layer dimension have
+/// chunk 1. A 2-D array is one layer.
+void
+check_layer_limits(const std::string& name,
+                   const std::vector<DimensionSpec>& dimensions,
+                   bool frames_in_order)
+{
+    const std::size_t rank = dimensions.size();
+    std::size_t layer_dim = 0;
+    while (frames_in_order && rank > 2 && layer_dim + 3 < rank &&
+           dimensions[layer_dim].chunk == 1) {
+        ++layer_dim;
+    }
+    const std::size_t first_inner = rank == 2 ? 0 : layer_dim + 1;
+    uint64_t chunks_per_layer = 1;
+    for (std::size_t i = first_inner; i < rank; ++i) {
+        const DimensionSpec& d = dimensions[i];
+        chunks_per_layer *= d.size > 0 ? (d.size + d.chunk - 1) / d.chunk : 1;
         if (chunks_per_layer > kMaxChunksPerLayer) {
             fail(kInvalid,
                  name,
                  ": chunk sizes this small make more than ",
                  kMaxChunksPerLayer,
-                 dimensions.size() == 2 ? " chunks in the image" : " chunks per chunk of '",
-                 dimensions.size() == 2 ? "" : dimensions[0].name + "'",
+                 rank == 2 ? " chunks in the image" : " chunks per chunk of '",
+                 rank == 2 ? "" : dimensions[layer_dim].name + "'",
                  " (dimension '",
                  d.name,
                  "' has chunk_size_px ",
@@ -281,25 +301,51 @@ clamp_to_array(const std::string& name, std::vector<DimensionSpec>& dimensions)
                  "); use larger chunks");
         }
     }
-    // The shards of one row of shards are open together, each with an index
-    // of 16 bytes per chunk: a layer's chunks times the shard's depth along
-    // the first dimension (which, unbounded, cannot be cut to the array).
-    const uint64_t depth = dimensions.size() > 2 ? dimensions[0].shard_chunks : 1;
-    if (chunks_per_layer * depth > kMaxChunksPerShardRow) { // at most 2^20 * 2^32: no overflow
+    if (rank == 2) {
+        return;
+    }
+    // The shards a layer writes are open until their last layer, each with
+    // an index of 16 bytes per chunk: a layer's chunks times the shards'
+    // depth along the layer dimension and those before it (the first,
+    // unbounded, cannot be cut to the array), times the rows open at once
+    // when shards are deeper than one index before the layer dimension.
+    uint64_t depth = 1;
+    uint64_t open_rows = 1;
+    for (std::size_t k = 0; k <= layer_dim; ++k) {
+        depth *= dimensions[k].shard_chunks; // each clamped, the product by kMaxChunksPerShard
+        if (k < layer_dim && dimensions[k].shard_chunks > 1 && open_rows == 1) {
+            for (std::size_t i = k + 1; i <= layer_dim; ++i) {
+                const DimensionSpec& d = dimensions[i];
+                const uint64_t chunks = (d.size + d.chunk - 1) / d.chunk;
+                open_rows *= (chunks + d.shard_chunks - 1) / d.shard_chunks;
+            }
+        }
+    }
+    const uint64_t open_entries = chunks_per_layer * depth; // at most 2^20 * 2^24
+    if (open_entries > kMaxChunksPerShardRow ||
+        open_rows > kMaxChunksPerShardRow / std::max<uint64_t>(open_entries, 1)) {
+        std::size_t deepest = 0; // the dimension to name: its shards are the deepest
+        for (std::size_t k = 1; k <= layer_dim; ++k) {
+            if (dimensions[k].shard_chunks > dimensions[deepest].shard_chunks) {
+                deepest = k;
+            }
+        }
+        const uint64_t total = open_entries > kMaxChunksPerShardRow ? open_entries
+                                                                    : open_entries * open_rows;
         fail(kInvalid,
              name,
              ": dimension '",
-             dimensions[0].name,
+             dimensions[deepest].name,
              "' has shard_size_chunks ",
-             depth,
-             ", so the shards of one row hold ",
-             chunks_per_layer * depth,
-             " chunks (their indices alone would take ",
-             chunks_per_layer * depth * 16 / (1 << 20),
+             dimensions[deepest].shard_chunks,
+             ", so the shards open at once hold ",
+             total,
+             " chunks or more (their indices alone would take ",
+             total * 16 / (1 << 20),
              " MiB; at most ",
              kMaxChunksPerShardRow,
              " chunks); use fewer shard_size_chunks along '",
-             dimensions[0].name,
+             dimensions[deepest].name,
              "' or larger chunks");
     }
 }
@@ -560,6 +606,7 @@ SettingsValidator::validate_array(const std::string& where,
     }
 
     clamp_to_array(name, spec.dimensions);
+    check_layer_limits(name, spec.dimensions, true);
 
     // Sizes must fit in memory arithmetic.
     uint64_t chunk_bytes = 8;
@@ -623,6 +670,9 @@ SettingsValidator::validate_array(const std::string& where,
         node.stored.dimensions = std::move(stored);
         for (std::size_t i = 0; i + 2 < node.storage_order.size(); ++i) {
             node.stored.frames_in_order = node.stored.frames_in_order && node.storage_order[i] == i;
+        }
+        if (!node.stored.frames_in_order) { // whole chunks of rows are the layers
+            check_layer_limits(name, node.stored.dimensions, false);
         }
     }
     if (node.ngff) {

@@ -182,3 +182,22 @@ def test_bands_fill_shards_across_bands_and_rows(tmp_path, codec):
     # t shards 0 (rows 0-2) and 1 (rows 3-4), z shards 0 (bands 0-1) and 1
     # (band 2-3), y 2 shards, x 1.
     assert shard_files == [f"c/{t}/{z}/{y}/0" for t in (0, 1) for z in (0, 1) for y in (0, 1)]
+
+
+def test_a_long_axis_of_small_chunks_is_one_band_not_a_refusal(tmp_path):
+    """20,000 planes of 2048x2048 in 64x64 chunks: 2.56 million chunks per
+    chunk of `t`, which the limits on a layer refused while a layer was the
+    whole volume; a band of 8 planes has 1024 chunks, and the estimate is two
+    bands (128 MiB) and scratch."""
+    names, sizes = "tzyx", [0, 20000, 2048, 2048]
+    settings = stream_settings(tmp_path / "s.zarr", names, sizes, [1, 8, 64, 64], [1, 4, 8, 8],
+                               codec="none")
+    band = 8 * 2048 * 2048 * 2
+    assert settings.get_maximum_memory_usage() < 2 * band + 32 * 2**20
+    # Deep shards along t keep every z-shard row open at once: still bounded,
+    # and refused when their indices would not be.
+    deep = stream_settings(tmp_path / "d.zarr", names, sizes, [1, 8, 64, 64], [2**12, 4, 8, 8],
+                           codec="none")
+    with pytest.raises(aqz.InvalidSettingsError, match="'t' has shard_size_chunks 4096"):
+        deep.get_maximum_memory_usage()
+    assert not (tmp_path / "d.zarr").exists()
