@@ -57,7 +57,7 @@ BENCH_ARGS ?=
 help: ## Show this list
 	@echo "Usage: make <target>   (CMAKE_BUILD_PARALLEL_LEVEL=$(CMAKE_BUILD_PARALLEL_LEVEL))"
 	@echo
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-12s %s\n", $$1, $$2}' \
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z][a-z-]*:.*## / {printf "  %-13s %s\n", $$1, $$2}' \
 		$(MAKEFILE_LIST)
 
 deps: ## apt-get install the missing system packages (Debian, as root)
@@ -177,5 +177,6 @@ fuzz: install asan-build ## Settings fuzzers: FUZZ_CASES (Python) and FUZZ_C_CAS
 clean: ## Remove build trees and demo output (keeps the venvs)
 	rm -rf build demo.zarr my_stream.zarr
 
-distclean: clean ## Also remove .venv and the benchmark's published-wheel venv
-	rm -rf $(VENV) benchmarks/.venv-published
+distclean: clean ## Also remove .venv and the benchmarks' venvs (published wheel, other tools)
+	rm -rf $(VENV) benchmarks/.venv-published benchmarks/.venv-anu benchmarks/.venv-ngff-zarr \
+		benchmarks/.venv-ome-zarr
