@@ -22,6 +22,7 @@ unless given. The command line (``acquire-zarr convert``) calls this function.
 import contextlib
 import json
 import math
+import mmap
 import numbers
 import os
 import signal
@@ -159,7 +160,8 @@ def _is_zarr_path(path: Path) -> bool:
 def open_source(path: Union[str, os.PathLike], series: int = 0) -> SourceInfo:
     """Open a file or store to convert, lazily.
 
-    - ``.npy``: memory-mapped (``numpy.load(mmap_mode="r")``).
+    - ``.npy``: memory-mapped (``numpy.load(mmap_mode="r")``); to_ome_zarr lets go of
+      each slab's pages once appended, so RSS does not grow with the file.
     - TIFF / OME-TIFF (``.tif``, ``.tiff``, ``.btf``, ``.tf8``): with
       ``tifffile``, as a Zarr store of the full-resolution level of series
       ``series`` (pages and tiles are read as needed). The axes come from the
@@ -622,6 +624,35 @@ class _SlabPlan:
                 yield head + (slice(r, min(r + self.rows, shape[d])),) + tail
 
 
+class _MappedPrefix:
+    """Lets go of the pages of a memory-mapped source (a ``.npy`` path, or a
+    read-only ``numpy.memmap``) once they have been appended: they stay in the
+    page cache, but the process no longer holds them, so its RSS stays at
+    the engine's memory and a slab instead of growing to the whole file.
+    Only for sources read front to back (C order, axes not reordered)."""
+
+    def __init__(self, source: Any, perm: Optional[Sequence[int]]):
+        self.mm = None
+        base = getattr(source, "base", None)
+        if (perm is None and isinstance(source, np.memmap) and isinstance(base, mmap.mmap)
+                and getattr(source, "mode", None) == "r" and source.flags.c_contiguous
+                and hasattr(mmap, "MADV_DONTNEED")):
+            self.mm = base
+            # numpy maps from the allocation granule below the array's offset
+            self.start = int(source.offset) % mmap.ALLOCATIONGRANULARITY
+            self.released = 0
+
+    def release(self, consumed: int) -> None:
+        """The first `consumed` bytes of the array have been appended."""
+        if self.mm is None:
+            return
+        end = (self.start + consumed) // mmap.PAGESIZE * mmap.PAGESIZE
+        if end > self.released:
+            with contextlib.suppress(OSError, ValueError):
+                self.mm.madvise(mmap.MADV_DONTNEED, self.released, end - self.released)
+            self.released = end
+
+
 def _read(source: Any, index: Tuple[slice, ...], perm: Sequence[int], dtype: np.dtype,
           in_memory: bool) -> np.ndarray:
     """One slab in stored axis order (a view when the source is numpy)."""
@@ -1031,6 +1062,7 @@ def to_ome_zarr(
         def read(index: Tuple[slice, ...]) -> np.ndarray:
             return _read(source, index, perm, dtype, in_memory)
 
+        mapped = _MappedPrefix(source, perm)
         pending = None
         nxt = next(slabs, None)
         if executor is not None and nxt is not None:
@@ -1048,6 +1080,7 @@ def to_ome_zarr(
             appended += piece.nbytes
             done += 1
             del piece
+            mapped.release(appended)
             if progress is not None:
                 progress(done, plan.count, appended, total_bytes)  # type: ignore[operator]
         stream.close()  # raises if a write failed

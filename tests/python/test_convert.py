@@ -613,3 +613,59 @@ def test_bad_path_sources(tmp_path, path, needle):
     with pytest.raises(aqz.InvalidSettingsError, match=needle):
         to_ome_zarr(tmp_path / path, tmp_path / "out.zarr")
     assert not (tmp_path / "out.zarr").exists()
+
+
+MAPPED_CHILD = r"""
+import sys, threading, time
+import numpy as np
+from acquire_zarr import to_ome_zarr
+
+def rss():  # anonymous and file pages: a mapped source's pages count
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) * 1024 for l in f if l.startswith("VmRSS:"))
+
+peak, stop = 0, False
+
+def sample():
+    global peak
+    while not stop:
+        peak = max(peak, rss())
+        time.sleep(0.002)
+
+to_ome_zarr(np.zeros((8, 64, 64), np.uint16), sys.argv[2] + "-warm")  # imports, threads
+baseline = rss()
+sampler = threading.Thread(target=sample)
+sampler.start()
+result = to_ome_zarr(sys.argv[1], sys.argv[2], compression="blosc-lz4",
+                     max_slab_bytes=16 << 20, max_threads=2)
+stop = True
+sampler.join()
+print(baseline, max(peak, rss()), result.engine_memory_bytes)
+"""
+
+
+@pytest.mark.skipif("asan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="under AddressSanitizer RSS holds its shadow memory and quarantine")
+def test_a_mapped_npy_source_is_let_go_of_as_it_is_appended(tmp_path):
+    """A 192 MiB .npy read memory-mapped: the pages already appended are let
+    go of, so the process's RSS (file pages included) grows by the engine's
+    memory and a slab, not by the whole file."""
+    import subprocess
+    import sys
+
+    volume = np.lib.format.open_memmap(tmp_path / "v.npy", mode="w+", dtype=np.uint16,
+                                       shape=(384, 512, 512))
+    for z in range(0, 384, 32):
+        volume[z:z + 32] = np.random.default_rng(z).integers(0, 4096, (32, 512, 512),
+                                                              dtype=np.uint16)
+    volume.flush()
+    del volume
+    out = subprocess.run([sys.executable, "-c", MAPPED_CHILD, str(tmp_path / "v.npy"),
+                          str(tmp_path / "v.zarr")], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    baseline, peak, engine = map(int, out.stdout.split())
+    grown = peak - baseline
+    assert grown <= engine + (16 << 20) + (24 << 20), (
+        f"grew {grown >> 20} MiB; engine bound {engine >> 20} MiB")
+    got = zarr.open_array(str(tmp_path / "v.zarr" / "0"), mode="r")
+    np.testing.assert_array_equal(got[:], np.load(tmp_path / "v.npy"))
