@@ -1292,6 +1292,19 @@ def thread_scaling_lines(summaries: dict, bounds: dict, args) -> list[str]:
     return lines
 
 
+def checkout_state() -> str:
+    """`git log -1 --format=%h` of the checkout, and whether src/ or python/ have
+    uncommitted changes (the engine may be rebuilt from them while a benchmark runs)."""
+    try:
+        commit = subprocess.run(["git", "-C", str(REPO), "log", "-1", "--format=%h"],
+                                capture_output=True, text=True).stdout.strip() or "?"
+        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "src",
+                                "python"], capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return "?"
+    return commit + (" (src/ or python/ modified)" if dirty else "")
+
+
 def skip_reason(impl: str, case: str) -> str | None:
     """Why a case is not run (its row says so), or None."""
     if base_impl(impl) == "tensorstore" and case in PYRAMIDS:
@@ -1514,6 +1527,7 @@ def main() -> None:
         raw = []
         rng = random.Random(args.seed)
         load_before = os.getloadavg()
+        commit_before = checkout_state()
         for run in range(args.runs):
             order = cases[:]
             rng.shuffle(order)  # a fresh order every round, so drift hits everyone alike
@@ -1584,18 +1598,14 @@ def main() -> None:
                      f"{os.environ.get('ZARR_S3_PART_SIZE', 'unset (5 MiB)')}")
     versions = sorted({f"{base_impl(x['impl'])} {x['version']}" for x in raw if "version" in x})
     loads = sorted(x["load1"] for x in raw if "load1" in x)
-    try:
-        commit = subprocess.run(["git", "-C", str(REPO), "log", "-1", "--format=%h"],
-                                capture_output=True, text=True).stdout.strip() or "?"
-        dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "src",
-                                "python"], capture_output=True, text=True).stdout.strip()
-    except OSError:
-        commit, dirty = "?", ""
+    commit_after = checkout_state()
+    commit = (commit_before if commit_before == commit_after
+              else f"{commit_before} at the start, {commit_after} at the end")
     notes.append(f"{os.cpu_count()} CPUs; load average {load_before[0]:.2f} before, "
                  f"{load_after[0]:.2f} after"
                  + (f", {loads[0]:.2f}–{statistics.median(loads):.2f}–{loads[-1]:.2f} "
                     "(min–median–max) at the start of the cases" if loads else "")
-                 + f"; checkout {commit}{' (src/ or python/ modified)' if dirty else ''}; "
+                 + f"; checkout {commit}; "
                  + ", ".join(versions)
                  + (f"; TensorStore fed in mode '{args.ts_mode}'" if "tensorstore" in args.impl else ""))
     args.failure_counts = failure_counts
