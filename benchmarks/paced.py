@@ -161,7 +161,11 @@ def find_max(args, root: Path) -> None:
             rate = st["next"]
             s = trial(impl, rate, codec, args.frames, root, abort_ring=ring,
                       margin_gib=args.margin_gib)
-            ok = s is not None and s["aborted_at"] is None and s["lost"][ring] == 0
+            if s is None:  # the writer failed: neither a pass nor a fail; tried again
+                print(f"[round {round_index + 1}] {impl:9s} {codec:4s} {rate:6.1f} fps: "
+                      "run failed, not counted", flush=True)
+                continue
+            ok = s["aborted_at"] is None and s["lost"][ring] == 0
             st["trials"].append((rate, ok, s))
             if ok:
                 st["lo"] = max(st["lo"], rate)
@@ -245,6 +249,7 @@ def main() -> None:
                          "failed) rather than leave less than this much memory available")
     args = ap.parse_args()
     root = args.target / f"aqz-paced-{os.getpid()}"
+    root.mkdir(parents=True, exist_ok=True)  # the published wheel wants the parent to exist
     if args.find_max:
         try:
             find_max(args, root)
