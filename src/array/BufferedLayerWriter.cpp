@@ -37,8 +37,20 @@ make_compressor(const ArraySpec& spec)
     return ChunkCompressor::create(*spec.compression, bytes_of(spec.data_type));
 }
 
-/// Each worker compresses into its own scratch buffer, reused chunk after
-/// chunk, and writes from there: no per-layer output area is needed. Its
+/// A compression job takes a run of a shard's chunks of about this many
+/// bytes (at least one chunk): small chunks (a 32^3 volume's are 64 KiB)
+/// then cost one job, one lock and one write per run, not per chunk.
+constexpr uint64_t kRunBytes = 1 << 20;
+
+/// Chunks per compression job (see kRunBytes).
+std::size_t
+chunks_per_run(const ChunkLattice& lattice)
+{
+    return std::size_t(std::max<uint64_t>(1, kRunBytes / lattice.chunk_bytes()));
+}
+
+/// Each worker compresses into its own scratch buffer, reused run after
+/// run, and writes from there: no per-layer output area is needed. Its
 /// address is aligned (for direct I/O; a page whatever the file).
 uint8_t*
 compression_scratch(std::size_t bytes, std::size_t alignment)
@@ -59,8 +71,9 @@ scratch_bytes(const ChunkCompressor* compressor,
         return 0;
     }
     const uint64_t capacity = compressor->max_compressed_size(lattice.chunk_bytes());
-    return thread_count * (std::size_t(align_up(capacity, kScratchAlignment)) +
-                           compressor->working_memory_bytes(lattice.chunk_bytes()));
+    return thread_count *
+           (chunks_per_run(lattice) * std::size_t(align_up(capacity, kScratchAlignment)) +
+            compressor->working_memory_bytes(lattice.chunk_bytes()));
 }
 
 } // namespace
@@ -190,8 +203,16 @@ BufferedLayerWriter::end_layer(uint64_t layer, std::span<const uint64_t> missing
     current_ = nullptr;
 
     if (compressor_) {
-        for (std::size_t slot = 0; slot < lattice_.slot_count(); ++slot) {
-            pool_.submit([this, flush, slot] { compress_chunk(flush, slot); });
+        const std::size_t run = chunks_per_run(lattice_);
+        for (std::size_t shard = 0; shard < shard_count; ++shard) {
+            const auto& slots = lattice_.shards()[shard];
+            const std::size_t count = slots.index_in_shard.size();
+            for (std::size_t first = 0; first < count; first += run) {
+                const std::size_t n = std::min(run, count - first);
+                pool_.submit([this, flush, shard, slot = slots.first_slot + first, n] {
+                    compress_run(flush, shard, slot, n);
+                });
+            }
         }
     } else {
         for (std::size_t shard = 0; shard < shard_count; ++shard) {
@@ -201,33 +222,59 @@ BufferedLayerWriter::end_layer(uint64_t layer, std::span<const uint64_t> missing
 }
 
 void
-BufferedLayerWriter::compress_chunk(const std::shared_ptr<LayerFlush>& flush,
-                                    std::size_t slot)
+BufferedLayerWriter::compress_run(const std::shared_ptr<LayerFlush>& flush,
+                                  std::size_t shard,
+                                  std::size_t first_slot,
+                                  std::size_t count)
 {
-    const std::size_t shard = lattice_.shard_of_slot(slot);
     const bool written = errors_.capture([&] {
-        const uint8_t* input = flush->buffer->chunk(slot);
-        if (is_all_zero(input, lattice_.chunk_bytes())) {
-            return; // the fill value: left out (its index entry says so)
+        // Chunks of the fill value are left out (their index entries say
+        // so); a run of them only does not touch its file at all.
+        const uint64_t chunk_bytes = lattice_.chunk_bytes();
+        std::vector<std::size_t> stored_slots;
+        for (std::size_t slot = first_slot; slot < first_slot + count; ++slot) {
+            if (!is_all_zero(flush->buffer->chunk(slot), chunk_bytes)) {
+                stored_slots.push_back(slot);
+            }
+        }
+        if (stored_slots.empty()) {
+            return;
         }
         ShardFile& file = *flush->files[shard];
-        const std::size_t alignment = file.alignment();
-        const std::size_t capacity = compressor_->max_compressed_size(lattice_.chunk_bytes());
-        uint8_t* output = compression_scratch(align_up(capacity, alignment), alignment);
-        const std::size_t size =
-          compressor_->compress(input, lattice_.chunk_bytes(), output, capacity);
-        // With direct I/O, the chunk's room is padded: zeros up to its end
-        // make the write aligned end to end.
-        const std::size_t room = std::size_t(file.padded(size));
-        std::memset(output + size, 0, room - size);
-        const ShardChunk chunk{ lattice_.index_in_shard(flush->layer, slot), size };
-        const ByteSpan bytes{ output, room };
-        file.store(std::span(&chunk, 1), std::span(&bytes, 1));
+        const std::size_t alignment = file.alignment(); // opens the file
+        const std::size_t capacity = compressor_->max_compressed_size(chunk_bytes);
+        const std::size_t stride = align_up(capacity, std::max(alignment, kScratchAlignment));
+        uint8_t* scratch = compression_scratch(stride * stored_slots.size(), alignment);
+        // Each chunk into its own aligned place in the scratch; then the
+        // run's chunks go into back-to-back rooms with one write.
+        std::vector<ShardChunk> chunks;
+        std::vector<ByteSpan> pieces;
+        for (std::size_t i = 0; i < stored_slots.size(); ++i) {
+            const std::size_t slot = stored_slots[i];
+            const uint8_t* input = flush->buffer->chunk(slot);
+            uint8_t* output = scratch + i * stride;
+            const std::size_t size = compressor_->compress(input, chunk_bytes, output, capacity);
+            // With direct I/O, the chunk's room is padded: zeros up to its
+            // end make the write aligned end to end.
+            const std::size_t room = std::size_t(file.padded(size));
+            std::memset(output + size, 0, room - size);
+            chunks.push_back({ lattice_.index_in_shard(flush->layer, slot), size });
+            pieces.push_back({ output, room });
+        }
+        if (alignment > 1) {
+            // Direct I/O: a small chunk's room stays packed and a large one
+            // starts on a block, so rooms may have gaps: one write each.
+            for (std::size_t i = 0; i < chunks.size(); ++i) {
+                file.store(std::span(&chunks[i], 1), std::span(&pieces[i], 1));
+            }
+        } else {
+            file.store(chunks, pieces); // rooms back to back: one write
+        }
     });
     if (!written) {
         flush->failed = true;
     }
-    if (flush->chunks_pending[shard].fetch_sub(1) == 1) {
+    if (flush->chunks_pending[shard].fetch_sub(count) == count) {
         shard_written(flush, shard);
     }
 }

@@ -52,7 +52,12 @@ class BufferedLayerWriter final : public LayerWriter
     /// Makes a layer buffer current for `layer`.
     void take_buffer(uint64_t layer);
     void scatter(const uint8_t* frame, uint64_t frame_number);
-    void compress_chunk(const std::shared_ptr<LayerFlush>& flush, std::size_t slot);
+    /// Compresses `count` chunks of `shard` from `first_slot` on and writes
+    /// them with one store() (a job).
+    void compress_run(const std::shared_ptr<LayerFlush>& flush,
+                      std::size_t shard,
+                      std::size_t first_slot,
+                      std::size_t count);
     void write_shard(const std::shared_ptr<LayerFlush>& flush, std::size_t shard);
     void shard_written(const std::shared_ptr<LayerFlush>& flush, std::size_t shard);
 
