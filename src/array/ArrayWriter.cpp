@@ -110,7 +110,10 @@ ArrayWriter::claimable_rows(uint64_t layers) const
     if (lattice_.total_frames() > 0) {
         rows = std::min(rows, uint64_t(spec_.dimensions.front().size));
     }
-    return std::min(rows, rows_appended_);
+    // After a failure, a row cut short by it is not claimed: its missing
+    // frames were not left out on purpose (a stream that ends normally
+    // mid-row claims that row, its missing frames zeros).
+    return std::min(rows, errors_.failed() ? whole_rows_appended_ : rows_appended_);
 }
 
 void
@@ -121,6 +124,7 @@ ArrayWriter::flush()
         // storage, but no row after the last appended one is claimed.
         std::lock_guard lock(metadata_mutex_);
         rows_appended_ = rows_written();
+        whole_rows_appended_ = frames_written_ / lattice_.frames_per_row();
     }
     if (layer_open_ && !has_failed()) {
         end_layer();
@@ -144,9 +148,13 @@ ArrayWriter::finish()
         // claim what was appended, up to the first layer not in storage.
         // Once every layer that got a frame is in storage, so is the last
         // row, even if the stream ended before its last layers: those hold
-        // only the fill value, which is never stored.
+        // only the fill value, which is never stored. Not after a failure:
+        // a row cut short by it is not claimed (its missing frames were not
+        // left out on purpose).
+        const bool failed = errors_.failed();
         std::lock_guard lock(metadata_mutex_);
-        const uint64_t layers = layers_claimed_ >= layers_started_ ? UINT64_MAX / 2 : layers_claimed_;
+        const uint64_t layers =
+          !failed && layers_claimed_ >= layers_started_ ? UINT64_MAX / 2 : layers_claimed_;
         rows_claimed_ = std::min(rows_written(), claimable_rows(layers));
         write_metadata(rows_claimed_);
     });

@@ -82,6 +82,7 @@ class ArrayWriter
     uint64_t layers_visible_ = 0;    // of those, in complete objects (S3)
     uint64_t rows_claimed_ = 0;      // what the metadata says
     uint64_t rows_appended_ = UINT64_MAX; // known once the stream ends
+    uint64_t whole_rows_appended_ = UINT64_MAX; // of those, complete ones
     bool failed_ = false;            // a layer's write failed
 
     // Last: its jobs use the members above.

@@ -14,6 +14,13 @@ FirstError::record(const ZarrError& error)
     }
 }
 
+bool
+FirstError::failed() const
+{
+    std::lock_guard lock(mutex_);
+    return error_.has_value();
+}
+
 void
 FirstError::rethrow() const
 {

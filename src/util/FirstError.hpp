@@ -19,6 +19,9 @@ class FirstError
     /// Throws the recorded failure, if any.
     void rethrow() const;
 
+    /// Whether a failure was recorded.
+    bool failed() const;
+
     /// Runs `job`, recording any failure instead of letting it escape (a
     /// worker's job must not throw). Returns whether `job` succeeded.
     template<typename Job>
