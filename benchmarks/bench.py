@@ -33,6 +33,13 @@ an IAM user's key, one bucket; tests/cpp/s3_fixture.py does it) and runs the cas
 the bucket, for ours and the published wheel; the bucket is emptied after every run, and the
 output is read back through s3fs with zarr-python (every frame, on each case's first run).
 
+Every round also measures the bounds in a child of its own (`--bounds`, on by default): a numpy
+memcpy of the frames, a sequential write of the same bytes to the target (+ fsync), and Blosc
+alone (Debian's libblosc.so.1 through ctypes) compressing the same chunks with the stream's
+codec, 256 KiB blocks and thread count; each row gives its share of its bound and its ratio to
+the published wheel. `--max-threads 1,2` / `--thread-scaling` run every acquire-zarr case once
+per thread count ("ours@N") and add a thread-scaling table.
+
 Run `python benchmarks/bench.py --help`; see benchmarks/README.md for what the numbers mean.
 
 The orchestrating process needs only the standard library; the children need numpy (and
