@@ -4,6 +4,7 @@
 #include "api/S3Validator.hpp"
 
 #include "format/DataType.hpp"
+#include "spec/LayerDimension.hpp"
 #include "spec/NodeKey.hpp"
 #include "util/Logger.hpp"
 #include "util/RawEnum.hpp"
@@ -277,11 +278,7 @@ check_layer_limits(const std::string& name,
                    bool frames_in_order)
 {
     const std::size_t rank = dimensions.size();
-    std::size_t layer_dim = 0;
-    while (frames_in_order && rank > 2 && layer_dim + 3 < rank &&
-           dimensions[layer_dim].chunk == 1) {
-        ++layer_dim;
-    }
+    const std::size_t layer_dim = layer_dimension(dimensions, frames_in_order);
     const std::size_t first_inner = rank == 2 ? 0 : layer_dim + 1;
     uint64_t chunks_per_layer = 1;
     for (std::size_t i = first_inner; i < rank; ++i) {

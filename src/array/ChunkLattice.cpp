@@ -1,6 +1,7 @@
 #include "array/ChunkLattice.hpp"
 
 #include "format/DataType.hpp"
+#include "spec/LayerDimension.hpp"
 
 #include <algorithm>
 
@@ -55,11 +56,11 @@ ChunkLattice::ChunkLattice(const ArraySpec& spec)
         chunk_bytes_ *= chunk;
     }
 
-    // The layer dimension: the first with a chunk above 1, or the last
-    // before Y. Frames of the dimensions before it complete their chunks
-    // one index at a time.
-    while (spec.frames_in_order && layer_dim_ + 3 < rank_ && chunks_[layer_dim_] == 1) {
-        ++layer_dim_;
+    // Frames of the dimensions before the layer dimension complete their
+    // chunks one index at a time. (A 2-D array's virtual leading dimension
+    // is its layer dimension.)
+    if (!virtual_leading_dimension_) {
+        layer_dim_ = zarr::layer_dimension(spec.dimensions, spec.frames_in_order);
     }
     for (std::size_t i = layer_dim_ + 1; i + 2 < rank_; ++i) {
         inner_frames_ *= sizes_[i];
