@@ -148,13 +148,10 @@ ArrayWriter::finish()
         // claim what was appended, up to the first layer not in storage.
         // Once every layer that got a frame is in storage, so is the last
         // row, even if the stream ended before its last layers: those hold
-        // only the fill value, which is never stored. Not after a failure:
-        // a row cut short by it is not claimed (its missing frames were not
-        // left out on purpose).
-        const bool failed = errors_.failed();
+        // only the fill value, which is never stored (after a failure,
+        // claimable_rows() leaves such a row out).
         std::lock_guard lock(metadata_mutex_);
-        const uint64_t layers =
-          !failed && layers_claimed_ >= layers_started_ ? UINT64_MAX / 2 : layers_claimed_;
+        const uint64_t layers = layers_claimed_ >= layers_started_ ? UINT64_MAX : layers_claimed_;
         rows_claimed_ = std::min(rows_written(), claimable_rows(layers));
         write_metadata(rows_claimed_);
     });
