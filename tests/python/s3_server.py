@@ -82,7 +82,6 @@ class CuttableProxy:
 
     def _accept(self):
         import socket
-        import threading
 
         while True:
             try:
@@ -96,8 +95,14 @@ class CuttableProxy:
                     upstream.close()
                     return
                 self.connections += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+            self._relay(client, upstream)
+
+    def _relay(self, client, upstream):
+        """Carries one connection both ways (a thread each)."""
+        import threading
+
+        for a, b in ((client, upstream), (upstream, client)):
+            threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
 
     @staticmethod
     def _pump(source, target):
@@ -140,23 +145,14 @@ class AnswerDroppingProxy(CuttableProxy):
         self.dropped = 0
         super().__init__(target_port)
 
-    def _accept(self):
-        import socket
+    def _relay(self, client, upstream):
         import threading
 
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            with self.lock:
-                self.connections += [client, upstream]
-            state = {"drop_answer": False}
-            threading.Thread(target=self._requests, args=(client, upstream, state),
-                             daemon=True).start()
-            threading.Thread(target=self._answers, args=(upstream, client, state),
-                             daemon=True).start()
+        state = {"drop_answer": False}
+        threading.Thread(target=self._requests, args=(client, upstream, state),
+                         daemon=True).start()
+        threading.Thread(target=self._answers, args=(upstream, client, state),
+                         daemon=True).start()
 
     def _requests(self, client, upstream, state):
         try:
