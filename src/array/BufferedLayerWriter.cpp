@@ -5,7 +5,6 @@
 #include "util/AllZero.hpp"
 #include "util/DirectIo.hpp"
 #include "util/Logger.hpp"
-#include "util/StreamingCopy.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -124,7 +123,7 @@ BufferedLayerWriter::write_frame(const uint8_t* frame, uint64_t frame_number)
     if (!current_) {
         take_buffer(lattice_.layer_of_frame(frame_number));
     }
-    scatter(frame, frame_number);
+    current_->scatter(lattice_, frame, frame_number);
 }
 
 void
@@ -139,46 +138,6 @@ BufferedLayerWriter::take_buffer(uint64_t layer)
 }
 
 void
-BufferedLayerWriter::scatter(const uint8_t* frame, uint64_t frame_number)
-{
-    const auto location = lattice_.locate(frame_number);
-    const std::size_t across = lattice_.chunks_across();
-    const std::size_t down = lattice_.chunks_down();
-    const std::size_t pixel = lattice_.bytes_per_pixel();
-    const std::size_t tile_row = lattice_.tile_width() * pixel;
-    const std::size_t frame_row = lattice_.frame_width() * pixel;
-    const uint64_t tile_height = lattice_.tile_height();
-
-    // Where this frame's tile starts in each chunk it touches.
-    thread_local std::vector<uint8_t*> tiles;
-    tiles.resize(down * across);
-    for (std::size_t i = 0; i < down * across; ++i) {
-        tiles[i] = current_->chunk(lattice_.slot_of(location.first_chunk + i)) +
-                   location.offset_in_chunk;
-    }
-
-    // Row by row through the frame (the caller's memory is read in order),
-    // each row cut into its chunks' tile rows.
-    const uint64_t height = lattice_.frame_height();
-    for (uint64_t y = 0; y < height; ++y) {
-        uint8_t* const* row_tiles = tiles.data() + (y / tile_height) * across;
-        const std::size_t offset_in_tile = (y % tile_height) * tile_row;
-        const uint8_t* source = frame ? frame + y * frame_row : nullptr;
-        for (std::size_t x = 0; x < across; ++x) {
-            const std::size_t start = x * tile_row;
-            const std::size_t width = std::min(tile_row, frame_row - start);
-            uint8_t* target = row_tiles[x] + offset_in_tile;
-            if (source) {
-                streaming_copy(target, source + start, width);
-            } else {
-                std::memset(target, 0, width);
-            }
-        }
-    }
-    streaming_copy_fence(); // the layer may go to a worker next
-}
-
-void
 BufferedLayerWriter::end_layer(uint64_t layer, std::span<const uint64_t> missing)
 {
     if (!current_) {
@@ -187,7 +146,7 @@ BufferedLayerWriter::end_layer(uint64_t layer, std::span<const uint64_t> missing
     // Frames this layer never got (the stream stopped, or the array ends
     // mid-chunk) must read as zeros, not as an earlier layer's pixels.
     for (const uint64_t frame : missing) {
-        scatter(nullptr, frame);
+        current_->scatter(lattice_, nullptr, frame);
     }
 
     auto flush = std::make_shared<LayerFlush>();

@@ -51,7 +51,6 @@ class BufferedLayerWriter final : public LayerWriter
 
     /// Makes a layer buffer current for `layer`.
     void take_buffer(uint64_t layer);
-    void scatter(const uint8_t* frame, uint64_t frame_number);
     /// Compresses `count` chunks of `shard` from `first_slot` on and writes
     /// them with one store() (a job).
     void compress_run(const std::shared_ptr<LayerFlush>& flush,

@@ -1,7 +1,12 @@
 #include "array/LayerBuffer.hpp"
 
+#include "array/ChunkLattice.hpp"
+#include "util/StreamingCopy.hpp"
+
+#include <algorithm>
 #include <cstring>
 #include <new>
+#include <vector>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -52,6 +57,46 @@ void
 LayerBuffer::clear()
 {
     std::memset(chunks_, 0, bytes());
+}
+
+void
+LayerBuffer::scatter(const ChunkLattice& lattice, const uint8_t* frame, uint64_t frame_number)
+{
+    const auto location = lattice.locate(frame_number);
+    const std::size_t across = lattice.chunks_across();
+    const std::size_t down = lattice.chunks_down();
+    const std::size_t pixel = lattice.bytes_per_pixel();
+    const std::size_t tile_row = lattice.tile_width() * pixel;
+    const std::size_t frame_row = lattice.frame_width() * pixel;
+    const uint64_t tile_height = lattice.tile_height();
+
+    // Where this frame's tile starts in each chunk it touches.
+    thread_local std::vector<uint8_t*> tiles;
+    tiles.resize(down * across);
+    for (std::size_t i = 0; i < down * across; ++i) {
+        tiles[i] = chunk(lattice.slot_of(location.first_chunk + i)) +
+                   location.offset_in_chunk;
+    }
+
+    // Row by row through the frame (the caller's memory is read in order),
+    // each row cut into its chunks' tile rows.
+    const uint64_t height = lattice.frame_height();
+    for (uint64_t y = 0; y < height; ++y) {
+        uint8_t* const* row_tiles = tiles.data() + (y / tile_height) * across;
+        const std::size_t offset_in_tile = (y % tile_height) * tile_row;
+        const uint8_t* source = frame ? frame + y * frame_row : nullptr;
+        for (std::size_t x = 0; x < across; ++x) {
+            const std::size_t start = x * tile_row;
+            const std::size_t width = std::min(tile_row, frame_row - start);
+            uint8_t* target = row_tiles[x] + offset_in_tile;
+            if (source) {
+                streaming_copy(target, source + start, width);
+            } else {
+                std::memset(target, 0, width);
+            }
+        }
+    }
+    streaming_copy_fence(); // the layer may go to a worker next
 }
 
 LayerBuffer::~LayerBuffer()

@@ -5,6 +5,8 @@
 
 namespace zarr {
 
+class ChunkLattice;
+
 /// Memory for one layer of chunks (see ChunkLattice): one slot of
 /// chunk_bytes per chunk. Allocated once and reused layer after layer, so
 /// streaming costs no page faults and no zero-filling after the first
@@ -29,6 +31,10 @@ class LayerBuffer
 
     /// Zeros every chunk (for a layer whose padding no frame overwrites).
     void clear();
+
+    /// Copies frame `frame_number` of `lattice` into its tiles of the
+    /// chunks (NULL `frame`: zeros).
+    void scatter(const ChunkLattice& lattice, const uint8_t* frame, uint64_t frame_number);
 
   private:
     std::size_t slot_count_;
