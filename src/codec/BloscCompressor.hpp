@@ -27,12 +27,6 @@ class BloscCompressor final : public ChunkCompressor
                          uint8_t* output,
                          std::size_t capacity) const override;
 
-    const std::string& codec_name() const { return codec_name_; }
-    int level() const { return level_; }
-    int shuffle() const { return shuffle_; }
-    std::size_t item_size() const { return item_size_; }
-    std::size_t block_size() const { return block_size_; }
-
   private:
     std::string codec_name_; // "lz4" or "zstd"
     int level_;
