@@ -247,6 +247,17 @@ combine_planes(const uint8_t* __restrict first,
     }
 }
 
+/// Asks for the next output row's input rows while this one is reduced:
+/// the hardware prefetcher alone left the loop waiting on memory (about a
+/// third of its in-cache speed on frames larger than the cache).
+void
+prefetch_rows(const uint8_t* start, std::size_t bytes)
+{
+    for (std::size_t offset = 0; offset < bytes; offset += 64) {
+        __builtin_prefetch(start + offset);
+    }
+}
+
 template<ZarrDownsamplingMethod Method, typename T>
 void
 reduce_frame(uint64_t height,
@@ -272,6 +283,14 @@ reduce_frame(uint64_t height,
         const uint64_t top = 2 * y;
         const uint64_t bottom = std::min(top + 1, height - 1);
         uint8_t* output_row = output + y * output_row_bytes;
+        if (top + 2 < height) {
+            prefetch_rows(first + (top + 2) * input_row_bytes,
+                          std::min<uint64_t>(2, height - top - 2) * input_row_bytes);
+            if (second) {
+                prefetch_rows(second + (top + 2) * input_row_bytes,
+                              std::min<uint64_t>(2, height - top - 2) * input_row_bytes);
+            }
+        }
         if (second) {
             const SourceRows rows{ first + top * input_row_bytes,
                                    first + bottom * input_row_bytes,
