@@ -232,7 +232,10 @@ SLOW_CONVERT = textwrap.dedent("""\
             self.reads += 1
             if self.reads == 4:
                 open(marker, "w").close()
-            time.sleep(0.05)
+            # Slow enough after the marker that Ctrl-C comes mid-convert
+            # even on a loaded machine (under ASan the whole conversion
+            # once finished first).
+            time.sleep(0.05 if self.reads < 4 else 0.5)
             return self.array[index]
 
     def slow_open(path, **kwargs):
