@@ -36,7 +36,7 @@ output is read back through s3fs with zarr-python (every frame, on each case's f
 Every round also measures the bounds in a child of its own (`--bounds`, on by default): a numpy
 memcpy of the frames, a sequential write of the same bytes to the target (+ fsync), and Blosc
 alone (Debian's libblosc.so.1 through ctypes) compressing the same chunks with the stream's
-codec, 256 KiB blocks and thread count; each row gives its share of its bound and its ratio to
+codec, block size (256 KiB asked for, as the engine does) and thread count; each row gives its share of its bound and its ratio to
 the published wheel. `--max-threads 1,2` / `--thread-scaling` run every acquire-zarr case once
 per thread count ("ours@N") and add a thread-scaling table.
 
@@ -488,7 +488,7 @@ def bounds_main(cfg: dict) -> None:
       (64 MiB) sequential writes, then fsync: the file system's bound.
     blosc-<cname>@<N>: the frames' chunks (64x256x256, built untimed from the frames, one
       layer of 64 chunks, compressed frames/64 times over) compressed with Blosc alone,
-      the stream's codec, level, shuffle, typesize 2 and 256 KiB blocks, one
+      the stream's codec, level, shuffle, typesize 2 and 256 KiB blocks asked for, one
       blosc_compress_ctx call per chunk on one thread, N threads taking chunks in turn.
     Each is bytes of frames / time (GB = 1e9 bytes)."""
     import ctypes
@@ -1179,7 +1179,7 @@ def render(results: dict, failures: dict, args, notes: list[str]) -> str:
                 ratio = bounds.get(key + "-ratio", (0,))[0]
                 cpu = bounds.get(key + "-cpu", (0,))[0]
                 desc = (f"Blosc alone ({BLOSC_LIBRARY}), {cname} level 1, byte shuffle, "
-                        f"256 KiB blocks, one blosc_compress_ctx per 64×256×256 chunk on "
+                        f"256 KiB blocks asked for, one blosc_compress_ctx per 64×256×256 chunk on "
                         f"{threads} thread(s); ratio {ratio:.2f}; {cpu:.2f} CPU s")
             else:
                 desc = what[key]
