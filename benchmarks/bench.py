@@ -62,6 +62,8 @@ import time
 import venv
 from pathlib import Path
 
+from _children import warm_memory
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 OURS_PYTHON = REPO / ".venv" / "bin" / "python"
@@ -802,17 +804,6 @@ def impl_available(impl: str) -> tuple[bool, str]:
 
 def dir_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
-
-
-def warm_memory(gib: float) -> None:
-    """Touch and free `gib` GiB in a throwaway process. On this VM, memory the
-    guest has not used for a while is slow to touch again (the host backs it
-    anew: a 3 GiB tmpfs write runs at ~1.0 GB/s cold and ~3.1 GB/s right after
-    another), so without this the case that happens to get cold memory loses
-    up to half its throughput, whatever the writer does."""
-    if gib > 0:
-        subprocess.run([sys.executable, "-c", f"b = bytearray(b'\\1') * {int(gib * 2**30)}"],
-                       check=True)
 
 
 # --------------------------------------------------------------------------------------

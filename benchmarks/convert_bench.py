@@ -40,6 +40,8 @@ import sys
 import time
 from pathlib import Path
 
+from _children import warm_memory
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 OURS_PYTHON = REPO / ".venv" / "bin" / "python"
@@ -738,14 +740,6 @@ def ensure_venv(tool: str) -> str | None:
         shutil.rmtree(venv_dir, ignore_errors=True)
         return "pip install failed: " + (" ".join(lines)[-300:] if lines else "see pip's output")
     return None
-
-
-def warm_memory(gib: float) -> None:
-    """Touch and free `gib` GiB in a throwaway process first (see benchmarks/README.md,
-    "Noise from the VM's memory": cold guest memory halves a case's throughput)."""
-    if gib > 0:
-        subprocess.run([sys.executable, "-c", f"b = bytearray(b'\\1') * {int(gib * 2**30)}"],
-                       check=True)
 
 
 def skip_reason(tool: str, pyramid: bool) -> str | None:

@@ -29,10 +29,11 @@ import sys
 import time
 from pathlib import Path
 
+from _children import MARK, run_child
+
 HERE = Path(__file__).resolve().parent
 PYTHONS = {"ours": HERE.parent / ".venv" / "bin" / "python",
            "published": HERE / ".venv-published" / "bin" / "python"}
-MARK = "@@RESULT "
 
 
 def child(cfg: dict) -> None:
@@ -110,15 +111,6 @@ def verify(cfg: dict) -> dict:
     return {"ok": True}
 
 
-def run(python: Path, mode: str, cfg: dict) -> dict:
-    proc = subprocess.run([str(python), __file__, mode, json.dumps(cfg)],
-                          capture_output=True, text=True, timeout=1800)
-    for line in proc.stdout.splitlines():
-        if line.startswith(MARK):
-            return json.loads(line[len(MARK):])
-    raise RuntimeError(f"{python} {mode} exited {proc.returncode}: {proc.stderr[-1500:]}")
-
-
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] in ("--child", "--verify"):
         cfg = json.loads(sys.argv[2])
@@ -151,12 +143,12 @@ def main() -> None:
                 cfg = {"store": str(store), "planes": args.planes, "times": args.times,
                        "frame": args.frame, "max_seconds": args.max_seconds}
                 load1 = os.getloadavg()[0]
-                r = run(python, "--child", cfg)
+                r = run_child(__file__, python, "--child", cfg)
                 r["load1"] = load1
                 if r.get("stopped_at"):
                     r["verified"] = {"ok": None, "problem": f"stopped after {r['stopped_at']} planes"}
                 else:
-                    r["verified"] = run(PYTHONS["ours"], "--verify", cfg)
+                    r["verified"] = run_child(__file__, PYTHONS["ours"], "--verify", cfg)
                 shutil.rmtree(store, ignore_errors=True)
                 results.setdefault(impl, []).append(r)
                 print(f"[run {run_index + 1}] {impl:9s} {r['bytes'] / r['wall_s'] / 1e9:5.2f} GB/s "

@@ -24,10 +24,11 @@ import sys
 import time
 from pathlib import Path
 
+from _children import MARK, run_child, warm_memory
+
 HERE = Path(__file__).resolve().parent
 PYTHONS = {"ours": HERE.parent / ".venv" / "bin" / "python",
            "published": HERE / ".venv-published" / "bin" / "python"}
-MARK = "@@RESULT "
 SIDE = 512
 CHUNK_T, CHUNK_YX, SHARD_YX = 64, 256, 2
 
@@ -119,22 +120,6 @@ def verify(cfg: dict) -> dict:
     return {"ok": True}
 
 
-def run(python: Path, mode: str, cfg: dict) -> dict:
-    proc = subprocess.run([str(python), __file__, mode, json.dumps(cfg)],
-                          capture_output=True, text=True, timeout=1800)
-    for line in proc.stdout.splitlines():
-        if line.startswith(MARK):
-            return json.loads(line[len(MARK):])
-    raise RuntimeError(f"{python} {mode} exited {proc.returncode}: {proc.stderr[-1500:]}")
-
-
-def warm_memory(gib: float) -> None:
-    """As bench.py's: touch and free `gib` GiB so the case starts with warm memory."""
-    if gib > 0:
-        subprocess.run([sys.executable, "-c", f"b = bytearray(b'\\1') * {int(gib * 2**30)}"],
-                       check=True)
-
-
 def pct(values, q):
     s = sorted(values)
     return s[min(len(s) - 1, max(0, round(q / 100 * len(s) + 0.5) - 1))]
@@ -175,8 +160,8 @@ def main() -> None:
                        "codec": codec}
                 loads.append(os.getloadavg()[0])
                 try:
-                    r = run(PYTHONS[impl], "--child", cfg)
-                    r["verified"] = run(PYTHONS["ours"], "--verify", cfg)
+                    r = run_child(__file__, PYTHONS[impl], "--child", cfg)
+                    r["verified"] = run_child(__file__, PYTHONS["ours"], "--verify", cfg)
                 except RuntimeError as e:
                     print(f"[run {run_index + 1}] {impl} {codec}: FAILED {str(e)[-300:]}",
                           flush=True)

@@ -32,10 +32,11 @@ import sys
 import time
 from pathlib import Path
 
+from _children import MARK, result_of
+
 HERE = Path(__file__).resolve().parent
 PYTHONS = {"ours": HERE.parent / ".venv" / "bin" / "python",
            "published": HERE / ".venv-published" / "bin" / "python"}
-MARK = "@@RESULT "
 RINGS = (4, 16, 64)
 
 
@@ -131,8 +132,7 @@ def trial(impl: str, rate: float, codec: str, frames: int, root: Path,
                               capture_output=True, text=True, timeout=3600)
     finally:
         shutil.rmtree(root / f"{impl}-{codec}.zarr", ignore_errors=True)
-    result = next((json.loads(line[len(MARK):]) for line in proc.stdout.splitlines()
-                   if line.startswith(MARK)), None)
+    result = result_of(proc.stdout)
     if result is None:
         print(f"{impl} {codec} {rate:g}: failed: {proc.stderr[-800:]}", flush=True)
         return None
@@ -265,8 +265,7 @@ def main() -> None:
                 proc = subprocess.run([str(PYTHONS[impl]), __file__, "--child", json.dumps(cfg)],
                                       capture_output=True, text=True, timeout=3600)
                 shutil.rmtree(root, ignore_errors=True)
-                result = next((json.loads(line[len(MARK):]) for line in proc.stdout.splitlines()
-                               if line.startswith(MARK)), None)
+                result = result_of(proc.stdout)
                 if result is None:
                     print(f"{impl} {rate}: failed: {proc.stderr[-800:]}", flush=True)
                     continue
