@@ -284,11 +284,11 @@ reduce_frame(uint64_t height,
         const uint64_t bottom = std::min(top + 1, height - 1);
         uint8_t* output_row = output + y * output_row_bytes;
         if (top + 2 < height) {
-            prefetch_rows(first + (top + 2) * input_row_bytes,
-                          std::min<uint64_t>(2, height - top - 2) * input_row_bytes);
+            const std::size_t next = (top + 2) * input_row_bytes;
+            const std::size_t bytes = std::min<uint64_t>(2, height - top - 2) * input_row_bytes;
+            prefetch_rows(first + next, bytes);
             if (second) {
-                prefetch_rows(second + (top + 2) * input_row_bytes,
-                              std::min<uint64_t>(2, height - top - 2) * input_row_bytes);
+                prefetch_rows(second + next, bytes);
             }
         }
         if (second) {
