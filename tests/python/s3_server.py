@@ -59,6 +59,15 @@ def stop(server) -> None:
     s3_fixture.stop(server)
 
 
+def close_quietly(*sockets) -> None:
+    """Closes the sockets of a relayed connection; either may be closed already."""
+    for s in sockets:
+        try:
+            s.close()
+        except OSError:
+            pass
+
+
 class CuttableProxy:
     """A TCP proxy to the server that the test can cut: from cut() on, every
     connection is reset and new ones are refused, as when the server dies;
@@ -111,11 +120,7 @@ class CuttableProxy:
                 target.sendall(data)
         except OSError:
             pass
-        for s in (source, target):
-            try:
-                s.close()
-            except OSError:
-                pass
+        close_quietly(source, target)
 
     def cut(self):
         import socket
@@ -180,8 +185,4 @@ class AnswerDroppingProxy(CuttableProxy):
                 client.sendall(data)
         except OSError:
             pass
-        for s in (client, upstream):
-            try:
-                s.close()
-            except OSError:
-                pass
+        close_quietly(client, upstream)
