@@ -96,7 +96,8 @@ ArrayWriter::on_layer_written(uint64_t layer, bool ok)
         }
         visible = layers_visible_;
     }
-    if (visible > before_visible) {
+    // (A row of many layers, bands for instance, is rewritten once.)
+    if (visible > before_visible && claimable_rows(visible) != rows_claimed_) {
         rows_claimed_ = claimable_rows(visible);
         write_metadata(rows_claimed_);
     }
@@ -108,7 +109,7 @@ ArrayWriter::claimable_rows(uint64_t layers) const
     // The final shape is written by finish().
     uint64_t rows = lattice_.rows_in_layers(layers);
     if (lattice_.total_frames() > 0) {
-        rows = std::min(rows, uint64_t(spec_.dimensions.front().size));
+        rows = std::min(rows, lattice_.row_count());
     }
     // After a failure, a row cut short by it is not claimed: its missing
     // frames were not left out on purpose (a stream that ends normally
@@ -175,6 +176,8 @@ ArrayWriter::shape(uint64_t rows) const
     }
     if (spec_.dimensions.size() > 2) {
         shape.front() = rows;
+    } else if (lattice_.banded()) { // an image's rows are its bands
+        shape.front() = std::min(rows * lattice_.tile_height(), shape.front());
     }
     return shape;
 }

@@ -83,7 +83,7 @@ BufferedLayerWriter::estimate_memory(const ArraySpec& spec,
                                      std::size_t thread_count)
 {
     const auto compressor = make_compressor(spec);
-    return kLayerBuffers * lattice.slot_count() * lattice.chunk_bytes() +
+    return spec.layer_buffers * lattice.slot_count() * lattice.chunk_bytes() +
            scratch_bytes(compressor.get(), lattice, thread_count);
 }
 
@@ -100,7 +100,7 @@ BufferedLayerWriter::BufferedLayerWriter(const ArraySpec& spec,
   , layer_written_(std::move(layer_written))
   , compressor_(make_compressor(spec))
   , shards_(lattice, store, spec.key, spec.version)
-  , buffers_(kLayerBuffers, lattice.slot_count(), lattice.chunk_bytes(), pool)
+  , buffers_(spec.layer_buffers, lattice.slot_count(), lattice.chunk_bytes(), pool)
 {
 }
 

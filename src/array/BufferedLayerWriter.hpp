@@ -19,12 +19,12 @@ namespace zarr {
 /// at a reserved offset in its shard (uncompressed: one job per shard writes
 /// the shard's contiguous chunks at once). When every chunk is written the
 /// buffer returns to the pool. When all buffers are in flight, the next
-/// frame waits: the back-pressure that bounds memory.
+/// frame waits: the back-pressure that bounds memory. There are
+/// ArraySpec::layer_buffers of them: two, one filling while one is written
+/// (more bands when the array is banded).
 class BufferedLayerWriter final : public LayerWriter
 {
   public:
-    /// Layer buffers per array: one filling while one is written.
-    static constexpr std::size_t kLayerBuffers = 2;
 
     /// The most memory a writer for this geometry holds, with `thread_count`
     /// workers.

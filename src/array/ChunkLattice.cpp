@@ -29,19 +29,42 @@ next_in_box(std::vector<uint64_t>& coordinates,
     return false;
 }
 
+/// A banded array's dimensions as the lattice sees them: Y becomes a
+/// dimension of bands (one chunk of rows each, sharded as Y is) and one of
+/// the rows inside a band, so that each band of a frame is a frame of its
+/// own (see FrameBanding.hpp).
+std::vector<DimensionSpec>
+banded_dimensions(const std::vector<DimensionSpec>& dimensions)
+{
+    std::vector<DimensionSpec> banded(dimensions.begin(), dimensions.end() - 2);
+    DimensionSpec bands = dimensions[dimensions.size() - 2];
+    DimensionSpec rows = bands;
+    bands.size = ceil_div(rows.size, rows.chunk);
+    bands.chunk = 1;
+    rows.size = rows.chunk;
+    rows.shard_chunks = 1;
+    banded.push_back(bands);
+    banded.push_back(rows);
+    banded.push_back(dimensions.back());
+    return banded;
+}
+
 } // namespace
 
 ChunkLattice::ChunkLattice(const ArraySpec& spec)
   : bytes_per_pixel_(bytes_of(spec.data_type))
+  , banded_(spec.banded)
 {
     const bool sharded = spec.version == ZarrVersion_3;
-    if (spec.dimensions.size() == 2) {
+    const std::vector<DimensionSpec> dimensions =
+      banded_ ? banded_dimensions(spec.dimensions) : spec.dimensions;
+    if (dimensions.size() == 2) {
         virtual_leading_dimension_ = true;
         sizes_.push_back(1);
         chunks_.push_back(1);
         shard_chunks_.push_back(1);
     }
-    for (const auto& dimension : spec.dimensions) {
+    for (const auto& dimension : dimensions) {
         sizes_.push_back(dimension.size);
         chunks_.push_back(dimension.chunk);
         shard_chunks_.push_back(sharded ? dimension.shard_chunks : 1);
@@ -60,7 +83,7 @@ ChunkLattice::ChunkLattice(const ArraySpec& spec)
     // chunks one index at a time. (A 2-D array's virtual leading dimension
     // is its layer dimension.)
     if (!virtual_leading_dimension_) {
-        layer_dim_ = zarr::layer_dimension(spec.dimensions, spec.frames_in_order);
+        layer_dim_ = zarr::layer_dimension(dimensions, spec.frames_in_order);
     }
     for (std::size_t i = layer_dim_ + 1; i + 2 < rank_; ++i) {
         inner_frames_ *= sizes_[i];
@@ -395,6 +418,9 @@ ChunkLattice::shard_key_coordinates(uint64_t layer, std::size_t shard) const
     }
     const auto& inner = shards_[shard].shard_coordinates;
     coordinates.insert(coordinates.end(), inner.begin(), inner.end());
+    if (banded_) { // the rows inside a band are not a dimension of the array
+        coordinates.erase(coordinates.begin() + std::ptrdiff_t(rank_ - 2));
+    }
     return coordinates;
 }
 

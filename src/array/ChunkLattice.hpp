@@ -38,6 +38,12 @@ namespace zarr {
 ///
 /// A 2-D array (a single image) is handled as 3-D with a leading virtual
 /// dimension of size 1, so every code path sees an append dimension.
+///
+/// A *banded* array (ArraySpec::banded, see FrameBanding.hpp) is seen with
+/// Y split into a dimension of bands, one chunk of rows each, and one of
+/// the rows inside a band: its "frames" (frame_height(), frame_bytes()) are
+/// bands, each its own layer, and its rows (of the first dimension) are
+/// bands too when the array is 2-D.
 class ChunkLattice
 {
   public:
@@ -64,6 +70,7 @@ class ChunkLattice
     explicit ChunkLattice(const ArraySpec& spec);
 
     std::size_t bytes_per_pixel() const { return bytes_per_pixel_; }
+    bool banded() const { return banded_; }
     uint64_t frame_height() const { return sizes_[rank_ - 2]; }
     uint64_t frame_width() const { return sizes_[rank_ - 1]; }
     uint64_t frame_bytes() const;
@@ -72,6 +79,8 @@ class ChunkLattice
     uint64_t frames_per_row() const { return frames_per_row_; }
     /// 0 when the append dimension is unbounded.
     uint64_t total_frames() const { return sizes_[0] * frames_per_row_; }
+    /// Rows (indices of the first dimension); 0 when unbounded.
+    uint64_t row_count() const { return sizes_[0]; }
 
     /// The layer dimension (see above), counted with the virtual one.
     std::size_t layer_dimension() const { return layer_dim_; }
@@ -161,6 +170,7 @@ class ChunkLattice
     uint64_t inner_frames_ = 1; // frames per index of the layer dimension
     bool virtual_leading_dimension_ = false;
     std::size_t bytes_per_pixel_ = 1;
+    bool banded_ = false;
     std::vector<uint64_t> sizes_;        // 0 on dim 0 = unbounded
     std::vector<uint64_t> chunks_;       // chunk size per dim
     std::vector<uint64_t> shard_chunks_; // chunks per shard per dim

@@ -1,5 +1,6 @@
 #include "array/Pyramid.hpp"
 
+#include "array/FrameBanding.hpp"
 #include "format/DataType.hpp"
 
 #include <cstring>
@@ -25,6 +26,12 @@ uint64_t
 frame_width(const ArraySpec& spec)
 {
     return spec.dimensions.back().size;
+}
+
+uint64_t
+ceil_div(uint64_t a, uint64_t b)
+{
+    return (a + b - 1) / b;
 }
 
 /// How many even planes can wait for their partner at once: frames of a
@@ -54,18 +61,30 @@ Pyramid::Pyramid(const std::vector<PyramidLevel>& levels,
             continue;
         }
         const ArraySpec& from = levels[i - 1].spec;
-        Step step(Downsampler(method,
-                              from.data_type,
-                              frame_height(from),
-                              frame_width(from),
-                              levels[i].halves_xy,
-                              levels[i].halves_z));
+        const ArraySpec& to = levels[i].spec;
+        const uint64_t rows_in = piece_rows(from);
+        const uint64_t pieces_in = ceil_div(frame_height(from), rows_in);
+        const uint64_t last_rows = frame_height(from) - (pieces_in - 1) * rows_in;
+        auto downsampler = [&](uint64_t height) {
+            return Downsampler(method,
+                               from.data_type,
+                               height,
+                               frame_width(from),
+                               levels[i].halves_xy,
+                               levels[i].halves_z);
+        };
+        Step step(downsampler(rows_in), downsampler(last_rows));
+        step.pieces_in = pieces_in;
+        step.piece_rows_in = rows_in;
+        step.piece_rows_out = piece_rows(to);
+        step.pieces_out = ceil_div(frame_height(to), step.piece_rows_out);
+        step.output_row_bytes = frame_width(to) * bytes_of(to.data_type);
         step.halves_z = levels[i].halves_z;
         if (step.halves_z) {
             step.planes_in = z_size(from);
-            step.planes_out = z_size(levels[i].spec);
+            step.planes_out = z_size(to);
         }
-        step.output.resize(step.downsampler.output_frame_bytes());
+        step.output.resize(step.piece_rows_out * step.output_row_bytes);
         steps_.push_back(std::move(step));
     }
 }
@@ -91,7 +110,7 @@ Pyramid::write_level(std::size_t level, const uint8_t* frame, uint64_t frame_num
         frame = step.zeros.data();
     }
     if (!step.halves_z) {
-        reduce_into_next(level, frame, nullptr, frame_number);
+        reduce_piece(level, frame, frame_number);
         return;
     }
     // Frame numbers run in C order over the frame dimensions, Z last: split
@@ -138,6 +157,41 @@ Pyramid::reduce_into_next(std::size_t level,
 }
 
 void
+Pyramid::reduce_piece(std::size_t level, const uint8_t* piece, uint64_t piece_number)
+{
+    // (Unbanded, a piece is a frame: one piece in, one out.)
+    Step& step = steps_[level];
+    const uint64_t frame = piece_number / step.pieces_in;
+    const uint64_t band = piece_number % step.pieces_in;
+    const bool last = band + 1 == step.pieces_in;
+    const Downsampler& downsampler = last ? step.last_piece_downsampler : step.downsampler;
+    // Bands have an even number of rows: a band's rows of the next level
+    // start at half its first row, inside one piece there.
+    const uint64_t row = band * step.piece_rows_in / 2;
+    const uint64_t offset = row % step.piece_rows_out;
+    downsampler.reduce(piece, nullptr, step.output.data() + offset * step.output_row_bytes);
+    step.output_open = true;
+    step.output_piece = frame * step.pieces_out + row / step.piece_rows_out;
+    step.rows_filled = offset + downsampler.output_height();
+    if (step.rows_filled == step.piece_rows_out || last) {
+        emit_piece(level);
+    }
+}
+
+void
+Pyramid::emit_piece(std::size_t level)
+{
+    Step& step = steps_[level];
+    step.output_open = false;
+    // The rows after a frame's last (chunk padding), or those a stream cut
+    // short never filled.
+    std::memset(step.output.data() + step.rows_filled * step.output_row_bytes,
+                0,
+                step.output.size() - step.rows_filled * step.output_row_bytes);
+    write_level(level + 1, step.output.data(), step.output_piece);
+}
+
+void
 Pyramid::flush()
 {
     // Upwards: each level's stragglers go into the next before that one
@@ -145,6 +199,9 @@ Pyramid::flush()
     for (std::size_t level = 0; level < levels_.size(); ++level) {
         if (level < steps_.size()) {
             Step& step = steps_[level];
+            if (step.output_open) { // a band of a frame cut short
+                emit_piece(level);
+            }
             auto waiting = std::move(step.waiting);
             step.waiting.clear();
             for (auto& [next_frame, plane] : waiting) {
@@ -191,10 +248,11 @@ Pyramid::estimate_memory(const std::vector<PyramidLevel>& levels,
         const ArraySpec& from = levels[i - 1].spec;
         const std::size_t in_frame =
           frame_height(from) * frame_width(from) * bytes_of(from.data_type);
-        const std::size_t out_frame = frame_height(levels[i].spec) *
+        const std::size_t in_piece = piece_rows(from) * frame_width(from) * bytes_of(from.data_type);
+        const std::size_t out_piece = piece_rows(levels[i].spec) *
                                       frame_width(levels[i].spec) *
                                       bytes_of(from.data_type);
-        bytes += out_frame + in_frame; // output, and zeros for skipped frames
+        bytes += out_piece + in_piece; // output, and zeros for skipped pieces
         if (levels[i].halves_z) {
             bytes += max_waiting(from) * in_frame;
         }

@@ -18,6 +18,11 @@ namespace zarr {
 /// the frames a level-k+1 frame needs have come (one frame, or two
 /// consecutive Z planes), so every level is written as the stream goes.
 /// Without a downsampling method it is just level 0.
+///
+/// A banded level (see FrameBanding.hpp) takes its frames a band at a time
+/// (its "frames" are bands, numbered band-fastest): each band is reduced
+/// into its rows of the next level's band (two bands make one) or frame,
+/// which goes on once complete.
 class Pyramid
 {
   public:
@@ -49,17 +54,27 @@ class Pyramid
     /// Level k -> k+1.
     struct Step
     {
-        explicit Step(Downsampler d)
+        Step(Downsampler d, Downsampler last)
           : downsampler(d)
+          , last_piece_downsampler(last)
         {
         }
 
-        Downsampler downsampler;
+        Downsampler downsampler;            // a level-k piece (frame or band)
+        Downsampler last_piece_downsampler; // a frame's last piece (fewer rows)
+        uint64_t pieces_in = 1;      // pieces per level-k frame
+        uint64_t piece_rows_in = 0;  // rows per level-k piece
+        uint64_t pieces_out = 1;     // pieces per level-k+1 frame
+        uint64_t piece_rows_out = 0; // rows per level-k+1 piece
+        std::size_t output_row_bytes = 0;
+        uint64_t rows_filled = 0;    // of `output`, while a piece is open
+        bool output_open = false;
+        uint64_t output_piece = 0;   // the open piece's number at level k+1
         bool halves_z = false;
         uint64_t planes_in = 1;  // Z size at level k (1 when Z is not halved)
         uint64_t planes_out = 1; // Z size at level k+1
-        std::vector<uint8_t> zeros;  // one level-k frame of zeros
-        std::vector<uint8_t> output; // one level-k+1 frame
+        std::vector<uint8_t> zeros;  // one level-k piece of zeros
+        std::vector<uint8_t> output; // one level-k+1 piece
         /// Even planes waiting for their odd partner, by level-k+1 frame.
         std::map<uint64_t, std::vector<uint8_t>> waiting;
         /// Plane buffers done with, for the next waiting plane.
@@ -71,6 +86,12 @@ class Pyramid
                           const uint8_t* first,
                           const uint8_t* second,
                           uint64_t next_frame);
+    /// Reduces piece `piece_number` of level `level` (Y/X only) into its
+    /// rows of the next level's open piece, and hands that on when full.
+    void reduce_piece(std::size_t level, const uint8_t* piece, uint64_t piece_number);
+    /// Hands level `level`'s open output piece to the next level, its rows
+    /// not filled zeros.
+    void emit_piece(std::size_t level);
 
     std::vector<std::unique_ptr<ArrayWriter>> levels_;
     std::vector<Step> steps_; // steps_[k]: level k -> k+1

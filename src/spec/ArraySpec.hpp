@@ -3,6 +3,7 @@
 #include "spec/CompressionSpec.hpp"
 #include "spec/DimensionSpec.hpp"
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,14 @@ struct ArraySpec
     /// before Y, X makes a row's frames come in another order: then the
     /// writer's unit must be a whole chunk of rows (see ChunkLattice).
     bool frames_in_order = true;
+    /// Whether each frame is cut into *bands* of one chunk of rows, each its
+    /// own layer (see ChunkLattice and FrameBanding.hpp): for frames too
+    /// large to hold two of, when every dimension before Y has chunk 1.
+    bool banded = false;
+    /// Layer buffers of a compressed array: two (one filling while one is
+    /// written), or for a banded level as many bands as its share of the
+    /// in-flight budget (see FrameBanding.hpp).
+    std::size_t layer_buffers = 2;
 };
 
 } // namespace zarr

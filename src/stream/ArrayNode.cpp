@@ -1,5 +1,6 @@
 #include "stream/ArrayNode.hpp"
 
+#include "array/FrameBanding.hpp"
 #include "array/PyramidPlan.hpp"
 #include "format/DataType.hpp"
 #include "format/NgffMetadata.hpp"
@@ -22,7 +23,16 @@ plan_levels(const ArrayNodeSpec& spec)
             levels[i].spec.key = child_key(spec.key(), std::to_string(i));
         }
     }
+    plan_banding(levels, StorageOrder::transposes(spec.storage_order));
     return levels;
+}
+
+/// What level 0 takes at a time: a frame, or a band of one (see
+/// FrameBanding.hpp).
+uint64_t
+piece_bytes(const ArrayNodeSpec& spec)
+{
+    return ChunkLattice(plan_levels(spec).front().spec).frame_bytes();
 }
 
 std::vector<DimensionSpec>
@@ -76,12 +86,15 @@ ArrayNode::ArrayNode(const ArrayNodeSpec& spec,
   , frame_bytes_(lattice.frame_bytes())
   , total_frames_(lattice.total_frames())
   , order_(acquired_dimensions(spec_), spec_.storage_order)
-  , frames_(frame_bytes_)
+  , frames_(frame_bytes_, piece_bytes(spec_))
 {
     if (order_.transposes_frames()) {
         transposed_.resize(frame_bytes_);
     }
     const auto levels = plan_levels(spec_);
+    if (levels.front().spec.banded) {
+        bands_per_frame_ = lattice.chunks_down();
+    }
     if (spec_.ngff) {
         image_group_ = std::make_unique<GroupNode>(store, spec_.key(), spec_.stored.version);
         const auto owned = multiscales(spec_, levels);
@@ -106,20 +119,23 @@ std::size_t
 ArrayNode::append(const uint8_t* data, std::size_t size)
 {
     const std::size_t accepted = std::size_t(std::min<uint64_t>(size, bytes_remaining()));
-    frames_.take(data, accepted, [this](const uint8_t* frame) { write_frame(frame); });
+    frames_.take(data, accepted, [this](const uint8_t* piece) { write_piece(piece); });
     bytes_accepted_ += accepted;
     return accepted;
 }
 
 void
-ArrayNode::write_frame(const uint8_t* frame)
+ArrayNode::write_piece(const uint8_t* piece)
 {
-    if (frame && order_.transposes_frames()) {
-        order_.transpose(frame, transposed_.data(), bytes_of(spec_.stored.data_type));
-        frame = transposed_.data();
+    if (piece && order_.transposes_frames()) { // never banded: a piece is a frame
+        order_.transpose(piece, transposed_.data(), bytes_of(spec_.stored.data_type));
+        piece = transposed_.data();
     }
-    pyramid_->write_frame(frame, order_.stored_frame(frames_taken_));
-    ++frames_taken_;
+    // A banded array's level 0 numbers its bands in frame order.
+    const uint64_t frame = pieces_taken_ / bands_per_frame_;
+    const uint64_t band = pieces_taken_ % bands_per_frame_;
+    pyramid_->write_frame(piece, order_.stored_frame(frame) * bands_per_frame_ + band);
+    ++pieces_taken_;
 }
 
 ArrayMetadata::Json
@@ -153,15 +169,17 @@ ArrayNode::reserved_attributes() const
 void
 ArrayNode::flush()
 {
-    if (frames_.partial_bytes() > 0) {
+    if (frames_.partial_frame_bytes() > 0) {
         log_warning("array '",
                     spec_.key(),
                     "': the last frame is incomplete (",
-                    frames_.partial_bytes(),
+                    frames_.partial_frame_bytes(),
                     " of ",
                     frame_bytes_,
                     " bytes); it is written padded with zeros");
-        write_frame(frames_.pad_partial_frame());
+        if (const uint8_t* piece = frames_.pad_partial_piece()) {
+            write_piece(piece);
+        }
     }
     pyramid_->flush();
 }
@@ -183,7 +201,8 @@ ArrayNode::estimate_memory(const ArrayNodeSpec& spec, std::size_t thread_count)
 {
     const ChunkLattice lattice(spec.stored);
     const bool transposes = StorageOrder::transposes(spec.storage_order);
-    return lattice.frame_bytes() * (transposes ? 2 : 1) +
+    // The assembler's piece, and a transposed frame.
+    return piece_bytes(spec) + (transposes ? lattice.frame_bytes() : 0) +
            Pyramid::estimate_memory(plan_levels(spec), spec.downsampling, thread_count);
 }
 

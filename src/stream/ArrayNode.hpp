@@ -17,8 +17,9 @@
 namespace zarr {
 
 /// One array of the stream, as the caller sees it: `append` takes any
-/// number of bytes, which are joined into whole frames, put in storage
-/// order, and written to every level of the array's pyramid.
+/// number of bytes, which are joined into whole frames (or bands of frames
+/// too large to hold, see FrameBanding.hpp), put in storage order, and
+/// written to every level of the array's pyramid.
 ///
 /// A plain array is one Zarr array at the key. An OME-NGFF image is a
 /// multiscales group at the key with its levels "0", "1", ... below.
@@ -61,7 +62,8 @@ class ArrayNode
               FirstError& errors);
 
     uint64_t bytes_remaining() const;
-    void write_frame(const uint8_t* frame);
+    /// Writes the next piece (a frame, or a band of one) to the pyramid.
+    void write_piece(const uint8_t* piece);
 
     ArrayNodeSpec spec_;
     uint64_t frame_bytes_;
@@ -70,7 +72,8 @@ class ArrayNode
     FrameAssembler frames_;
     std::vector<uint8_t> transposed_; // one stored frame, when Y/X swap
     uint64_t bytes_accepted_ = 0;
-    uint64_t frames_taken_ = 0;
+    uint64_t pieces_taken_ = 0;
+    uint64_t bands_per_frame_ = 1; // pieces per frame
     std::unique_ptr<GroupNode> image_group_; // OME-NGFF only
     std::vector<std::string> owned_attributes_; // written into image_group_
     std::unique_ptr<Pyramid> pyramid_;

@@ -36,6 +36,9 @@ class StreamConfig:
     downsampling: Optional[str] = None  # None | "mean"
     threads: int = 2
     planes: int = 0  # z size (0: no z)
+    # ZARR_BANDED_FRAME_BYTES for the stream (0: unset): frames larger than
+    # this, in a layout where each frame is its own layer, go in bands.
+    banded_bytes: int = 0
     name: str = field(default="", compare=False)
 
     @property
@@ -60,6 +63,10 @@ class StreamConfig:
         padded = np.zeros((self.rows * self.planes, *self.frame_shape), frames.dtype)
         padded[:self.frames] = frames
         return padded.reshape(self.rows, self.planes, *self.frame_shape)
+
+    def environment(self) -> dict:
+        """The environment variables the stream is created with."""
+        return {"ZARR_BANDED_FRAME_BYTES": str(self.banded_bytes)} if self.banded_bytes else {}
 
     def settings(self, store: str) -> aqz.StreamSettings:
         h, w = self.frame_shape

@@ -52,10 +52,38 @@ class ArrayModel:
         self.codec = _codec(a.compression)
         item = self.dtype.itemsize
         self.frame_bytes = self.sizes[-1] * self.sizes[-2] * item
+        self.band_rows = self._banded_levels()
         bounded = self.sizes[0] != 0
         self.capacity = math.prod(self.sizes) * item if bounded else None
         self.offered = self._offer(rng)
         self.accepted = 0
+
+    def _plan(self) -> list:
+        sizes = self.stored(self.sizes)
+        if self.method is not None:
+            return pr.plan_levels(sizes, self.stored(self.chunks), self.stored(self.shards),
+                                  self.stored(self.kinds), self.max_levels)
+        return [pr.Level(tuple(sizes), tuple(self.stored(self.shards)), (False,) * len(sizes),
+                         (0,) * len(sizes))]
+
+    def _banded_levels(self) -> list:
+        """Per level, whether the engine writes it in bands of one chunk of
+        rows (src/array/FrameBanding.hpp, with ZARR_BANDED_FRAME_BYTES as
+        the worker has it): only what an image claims depends on it."""
+        levels = self._plan()
+        value = os.environ.get("ZARR_BANDED_FRAME_BYTES", "")
+        threshold = int(value) if value.isdigit() and int(value) > 0 else 64 << 20
+        chunk_y = self.chunks[-2]
+        eligible = (self.order == list(range(len(self.sizes)))
+                    and all(c == 1 for c in self.chunks[:-2])
+                    and self.frame_bytes > threshold
+                    and (len(levels) == 1 or chunk_y % 2 == 0)
+                    and all(lv.z_axis is None for lv in levels))
+        banded = []
+        for lv in levels:
+            eligible = eligible and -(-lv.shape[-2] // chunk_y) >= 2
+            banded.append(eligible)
+        return banded
 
     def _offer(self, rng) -> np.ndarray:
         """Random bytes: whole frames, a partial last frame, or (bounded)
@@ -99,8 +127,23 @@ class ArrayModel:
         """What level 0's metadata must claim, in acquisition order."""
         frames = -(-self.accepted // self.frame_bytes) if self.frame_bytes else 0
         if len(self.sizes) == 2:
+            if self.band_rows[0]:  # a banded image claims the bands it got
+                band = self.chunks[0] * self.sizes[1] * self.dtype.itemsize
+                return [self.banded_claim(-(-self.accepted // band) * self.chunks[0], 0),
+                        self.sizes[1]]
             return list(self.sizes)
         return [-(-frames // math.prod(self.sizes[1:-2]))] + self.sizes[1:]
+
+    def banded_claim(self, rows: int, level: int) -> int:
+        """The rows a banded image's level claims when `rows` of it came:
+        whole bands, within the level."""
+        chunk = self.chunks[0]
+        return min(-(-rows // chunk) * chunk, self._plan()[level].shape[0])
+
+    def banded_partial(self) -> bool:
+        """A banded image that got fewer bands than it has."""
+        return len(self.sizes) == 2 and self.band_rows[0] and \
+            self.claimed_shape()[0] < self.sizes[0]
 
     def readable(self) -> bool:
         """Whether reading the claimed rows back is quick: zarr-python visits
@@ -162,7 +205,8 @@ def read_back(store: str, m: ArrayModel, full: bool, problems: list) -> None:
     shards = m.stored(m.shards) if m.version == "v3" else [1] * len(m.shards)  # v2: ignored
     padded = [-(-n // (c * s)) * c * s for n, c, s in zip(level0.shape, m.stored(m.chunks),
                                                           shards)]
-    if full and math.prod(padded) * m.dtype.itemsize < (64 << 20):  # metadata, zarr-python, TensorStore, raw chunks
+    banded_partial = m.banded_partial()  # levels claim whole bands: see below
+    if full and not banded_partial and math.prod(padded) * m.dtype.itemsize < (64 << 20):  # metadata, zarr-python, TensorStore, raw chunks
         spec = conftest.ArraySpec(shape=level0.shape, chunks=m.stored(m.chunks),
                                   shards=m.stored(m.shards), dtype=m.dtype.name, key=m.key,
                                   codec=m.codec, dim0_size=sizes[0], names=m.stored(m.names))
@@ -180,6 +224,18 @@ def read_back(store: str, m: ArrayModel, full: bool, problems: list) -> None:
     for lv in levels[1:]:
         prev = written if len(masks) == 1 else masks[-1]
         masks.append(pr.downsample_step(prev, "min", lv.halves_yx, lv.z_axis))
+    if banded_partial:
+        # Each level is made from the level before as stored (whole bands,
+        # the rows no band filled zeros) and claims whole bands of its own;
+        # a level of one chunk of rows is a whole frame.
+        refs, masks = [level0], [written]
+        for k, lv in enumerate(levels[1:], start=1):
+            ref = pr.downsample_step(refs[-1], m.method, lv.halves_yx, lv.z_axis)
+            mask = pr.downsample_step(masks[-1], "min", lv.halves_yx, lv.z_axis)
+            rows = m.banded_claim(ref.shape[0], k) if m.band_rows[k] else lv.shape[0]
+            refs.append(np.pad(ref, ((0, rows - ref.shape[0]), (0, 0))))
+            masks.append(np.pad(mask, ((0, rows - mask.shape[0]), (0, 0)), constant_values=True))
+        masks[0] = None
     approximate = m.dtype.kind == "f" and m.method == aqz.DownsamplingMethod.MEAN
     for k, (ref, mask) in enumerate(zip(refs, masks)):
         path = os.path.join(node, str(k)) if m.ngff else node

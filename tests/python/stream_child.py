@@ -14,6 +14,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ import acquire_zarr as aqz  # noqa: E402
 
 def run_fault_case(shim, case: dict) -> dict:
     config = claims.StreamConfig(**case["config"])
+    os.environ.update(config.environment())
     shim.aqz_faults_filter(case["store"].encode())
     shim.aqz_faults_arm(
         case["at"], case["count"], getattr(errno, case["errno"]), int(case["partial"])
@@ -73,6 +75,7 @@ def faults(config_file: str) -> None:
 def kill(config_file: str) -> None:
     case = json.loads(Path(config_file).read_text())
     config = claims.StreamConfig(**case["config"])
+    os.environ.update(config.environment())
     frames = [config.frame(i) for i in range(config.frames)]
     stream = aqz.ZarrStream(config.settings(case["store"]))
     print("ready", flush=True)

@@ -34,6 +34,16 @@ CONFIGS = [
     # shards' (z has 3 bands, the last in an edge shard). Ends mid-row.
     StreamConfig(name="bands", planes=6, frame_shape=(32, 48), chunk=(1, 2, 16, 16),
                  shard=(2, 2, 2, 2), frames=6 * 2 + 3),
+    # Frames cut into bands of one chunk of rows (t chunk 1: each frame is
+    # its own layer; here every frame is "too large", 4 bands each), shards
+    # 2 bands deep, so a shard is finished by its second band.
+    StreamConfig(name="banded", frame_shape=(64, 48), chunk=(1, 16, 16), shard=(2, 2, 2),
+                 frames=10, banded_bytes=1),
+    # ... with a pyramid: level 1 banded too (2 bands of level 0 make one),
+    # level 2 a single chunk of rows, so whole frames.
+    StreamConfig(name="banded-pyramid", frame_shape=(64, 48), chunk=(1, 16, 16),
+                 shard=(2, 2, 2), frames=8, bounded=True, downsampling="mean",
+                 banded_bytes=1),
 ]
 
 MODES = {
@@ -69,9 +79,10 @@ def test_claims_survive_write_faults(shim, tmp_path, config, mode):
     assert claims.check_claims(tmp_path / "count", config)[0] == config.rows
     assert counted["calls"] > config.frames // config.chunk[0]
 
-    # Bands: every write call (about 60), since a fault in a metadata
-    # write while a row is partly appended is a window of a few calls.
-    points = fault_points(counted["calls"], every=config.name == "bands")
+    # Bands and banded frames: every write call (about 60 for bands), since
+    # a fault in a metadata write while a row is partly appended is a
+    # window of a few calls.
+    points = fault_points(counted["calls"], every=config.name in ("bands", "banded"))
     cases = [case(config, tmp_path / f"at{at}", at, mode) for at in points]
     results = faults.run_cases(shim, cases, tmp_path)
 

@@ -31,6 +31,16 @@ CONFIGS = [
                  frames=40, bounded=True, downsampling="mean"),
     StreamConfig(name="bands", planes=6, frame_shape=(32, 48), chunk=(1, 2, 16, 16),
                  shard=(2, 2, 2, 2), frames=6 * 8),
+    # Frames cut into bands of one chunk of rows (t chunk 1: each frame is
+    # its own layer; here every frame is "too large", 4 bands each), shards
+    # 2 bands deep, so a shard is finished by its second band.
+    StreamConfig(name="banded", frame_shape=(64, 48), chunk=(1, 16, 16), shard=(2, 2, 2),
+                 frames=40, banded_bytes=1),
+    # ... with a pyramid: level 1 banded too (2 bands of level 0 make one),
+    # level 2 a single chunk of rows, so whole frames.
+    StreamConfig(name="banded-pyramid", frame_shape=(64, 48), chunk=(1, 16, 16),
+                 shard=(2, 2, 2), frames=30, bounded=True, downsampling="mean",
+                 banded_bytes=1),
 ]
 PAUSE_S = 0.004  # after each frame: a paced camera, so that kills land anywhere
 

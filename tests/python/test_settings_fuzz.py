@@ -26,6 +26,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 import settings_fuzz_gen as gen
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -147,17 +149,24 @@ def _report(seed: int, failures: list, limit: int = 8) -> str:
             f"--- case {case['index']}: mutations {case.get('mutations')}",
             f"    {problem[:3000]}",
             f"    rerun: AQZ_FUZZ_SEED={seed} AQZ_FUZZ_ONLY={case['index']} "
-            f"{sys.executable} -m pytest {__file__} -q",
+            f"{sys.executable} -m pytest {__file__} -q -k frames "
+            f"(banded runs: seed - 1 and -k banded)",
             f"    case: {json.dumps(case)[:2500]}",
         ]
     return "\n".join(lines)
 
 
-def test_random_settings_are_refused_cleanly_or_read_back_exactly(tmp_path):
-    seed = _env_int("AQZ_FUZZ_SEED", 20261201)
+@pytest.mark.parametrize("banded", [False, True], ids=["frames", "banded"])
+def test_random_settings_are_refused_cleanly_or_read_back_exactly(tmp_path, monkeypatch, banded):
+    """`banded`: with ZARR_BANDED_FRAME_BYTES=1, every array whose frames are
+    each their own layer is written in bands of one chunk of rows
+    (FrameBanding.hpp), on other seeds and a third of the cases."""
+    seed = _env_int("AQZ_FUZZ_SEED", 20261201) + (1 if banded else 0)
     only = os.environ.get("AQZ_FUZZ_ONLY")
-    indices = ([int(i) for i in only.split(",")] if only
-               else range(_env_int("AQZ_FUZZ_CASES", 1000 // SLOWDOWN)))
+    count = _env_int("AQZ_FUZZ_CASES", 1000 // SLOWDOWN) // (3 if banded else 1)
+    indices = [int(i) for i in only.split(",")] if only else range(count)
+    if banded:
+        monkeypatch.setenv("ZARR_BANDED_FRAME_BYTES", "1")  # the workers inherit it
     cases = [gen.make_case(seed, i) for i in indices]
     timeout = float(os.environ.get("AQZ_FUZZ_TIMEOUT") or 10 * SLOWDOWN)
     start = time.monotonic()
