@@ -323,3 +323,30 @@ def test_bands_with_interleaved_shard_rows(credentials):
     np.testing.assert_array_equal(read_zarr(s3, prefix, "img", "v3"),
                                   expected.reshape(6, 5, 48, 32))
     assert not s3.uploads_in_progress()
+
+
+@pytest.mark.parametrize("version", ["v3", "v2"])
+def test_banded_frames(credentials, monkeypatch, version):
+    """Frames written in bands of one chunk of rows (FrameBanding.hpp; the
+    threshold lowered so these are), t chunk 1, shards 2 bands deep, with a
+    pyramid: an object goes up whole after its last band, every level reads
+    back, no upload is left behind."""
+    import pyramid_reference as pr
+
+    monkeypatch.setenv("ZARR_BANDED_FRAME_BYTES", "1000")
+    s3 = credentials
+    prefix = f"banded/{version}.zarr"
+    data = frames(3, frame=(100, 70))
+    array = aqz.ArraySettings(output_key="img", data_type=aqz.DataType.UINT16,
+                              dimensions=dims(3, frame=(100, 70), chunk=(1, 16, 32),
+                                              shard=(1, 2, 2), bounded=True),
+                              compression=LZ4, downsampling_method=aqz.DownsamplingMethod.MEAN)
+    with aqz.ZarrStream(settings(s3, prefix, [array], version, overwrite=True)) as stream:
+        for frame in data:
+            stream.append(frame)
+    levels = pr.plan_levels([3, 100, 70], [1, 16, 32], [1, 2, 2], [T, S, S])
+    expected = pr.pyramid(data, levels, aqz.DownsamplingMethod.MEAN)
+    assert len(expected) == 3
+    for k, level in enumerate(expected):
+        np.testing.assert_array_equal(read_zarr(s3, prefix, f"img/{k}", version), level)
+    assert not s3.uploads_in_progress()
