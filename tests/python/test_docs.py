@@ -259,3 +259,18 @@ def test_pyi_attributes_are_the_runtime_fields(cls):
         n.target.id for n in PYI_CLASSES[cls.__name__].body if isinstance(n, ast.AnnAssign)
     ]
     assert set(annotated) == set(inspect.signature(cls).parameters)
+
+
+def test_every_environment_variable_the_engine_reads_is_in_the_readme():
+    """The engine's getenv() calls against the README's "Environment
+    variables" list (the AWS credentials are S3's, documented there)."""
+    root = Path(__file__).resolve().parents[2]
+    names = set()
+    for source in (root / "src").rglob("*.cpp"):
+        names.update(re.findall(r'getenv\("([A-Z0-9_]+)"\)', source.read_text()))
+    names = {n for n in names if not n.startswith("AWS_")}
+    assert {"ZARR_DIRECT_IO", "ZARR_BANDED_FRAME_BYTES"} <= names, names
+    readme = (root / "README.md").read_text()
+    section = readme.split("## Environment variables", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^- `([A-Z0-9_]+)`", section, re.M))
+    assert names <= listed, f"read by the engine, not in the README: {sorted(names - listed)}"
