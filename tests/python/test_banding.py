@@ -246,3 +246,27 @@ def test_converting_a_large_image_holds_a_fraction_of_it(tmp_path, method):
         expected = pr.downsample_step(np.asarray(source[:2048]), "mean")
         np.testing.assert_array_equal(group["1"][:1024], expected)
     pr.validate_ngff_image(tmp_path / "img.ome.zarr", "", "v3")
+
+
+@pytest.mark.parametrize("codec", [True, False], ids=["lz4", "raw"])
+def test_skipped_bytes_are_zeros_in_bands(tmp_path, monkeypatch, codec):
+    """skip() across bands and frames (whole bands of zeros are passed on
+    without a buffer) reads back as zeros, on every level."""
+    monkeypatch.setenv("ZARR_BANDED_FRAME_BYTES", "1000")
+    sizes, chunks, shards = (3, 500, 300), (1, 32, 64), (1, 2, 2)
+    data = data_of(sizes, seed=9)
+    flat = data.reshape(-1).view(np.uint8)
+    expected = data.copy()
+    holes = [(1000, 60000), (300 * 2 * 470, 300 * 2 * 560), (flat.size - 7, flat.size)]
+    store = tmp_path / "s.zarr"
+    settings = settings_for(store, "cyx", sizes, chunks, shards, codec, "v3", "MEAN")
+    with aqz.ZarrStream(settings) as s:
+        at = 0
+        for start, stop in holes:
+            s.append(flat[at:start], key="img")
+            s.skip(stop - start, key="img")
+            expected.reshape(-1).view(np.uint8)[start:stop] = 0
+            at = stop
+    levels = pr.plan_levels(list(sizes), chunks, shards, [KINDS[n] for n in "cyx"])
+    for k, level in enumerate(pr.pyramid(expected, levels, aqz.DownsamplingMethod.MEAN)):
+        check_equal(store / "img" / str(k), "v3", level)
