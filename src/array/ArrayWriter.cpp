@@ -131,6 +131,7 @@ ArrayWriter::flush()
         end_layer();
     }
     layer_open_ = false; // after a failure the open layer cannot be claimed
+    writer_->end_of_frames();
 }
 
 bool

@@ -230,6 +230,11 @@ BufferedLayerWriter::compress_run(const std::shared_ptr<LayerFlush>& flush,
             file.store(chunks, pieces); // rooms back to back: one write
         }
     });
+    if (buffers_.retired()) { // closing: this run's memory is not needed again
+        for (std::size_t slot = first_slot; slot < first_slot + count; ++slot) {
+            flush->buffer->discard(slot);
+        }
+    }
     if (!written) {
         flush->failed = true;
     }
@@ -286,6 +291,12 @@ BufferedLayerWriter::write_shard(const std::shared_ptr<LayerFlush>& flush,
     if (!written) {
         flush->failed = true;
     }
+    if (buffers_.retired()) { // closing: the shard's memory is not needed again
+        const auto& slots = lattice_.shards()[shard];
+        for (std::size_t i = 0; i < slots.index_in_shard.size(); ++i) {
+            flush->buffer->discard(slots.first_slot + i);
+        }
+    }
     shard_written(flush, shard);
 }
 
@@ -304,6 +315,12 @@ BufferedLayerWriter::shard_written(const std::shared_ptr<LayerFlush>& flush,
         buffers_.release(flush->buffer);
         errors_.capture([&] { layer_written_(flush->layer, !flush->failed); });
     }
+}
+
+void
+BufferedLayerWriter::end_of_frames()
+{
+    buffers_.retire();
 }
 
 void

@@ -43,6 +43,10 @@ class BufferedLayerWriter final : public LayerWriter
 
     void write_frame(const uint8_t* frame, uint64_t frame_number) override;
     void end_layer(uint64_t layer, std::span<const uint64_t> missing) override;
+    /// Unmapping hundreds of MiB of layer buffers takes the kernel tens of
+    /// milliseconds: done now and by the workers as they finish the last
+    /// layers, rather than on one thread after them.
+    void end_of_frames() override;
     void finish() override;
     std::size_t memory_in_use() const override;
 

@@ -39,6 +39,7 @@ class DirectLayerWriter final : public LayerWriter
 
     void write_frame(const uint8_t* frame, uint64_t frame_number) override;
     void end_layer(uint64_t layer, std::span<const uint64_t> missing) override;
+    void end_of_frames() override {} // no layer buffers
     void finish() override;
     std::size_t memory_in_use() const override { return 0; }
 

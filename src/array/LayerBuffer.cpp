@@ -54,6 +54,18 @@ LayerBuffer::populate(std::size_t part, std::size_t parts)
 }
 
 void
+LayerBuffer::discard(std::size_t slot)
+{
+    const uintptr_t page = uintptr_t(::sysconf(_SC_PAGESIZE));
+    const uintptr_t start = uintptr_t(chunk(slot));
+    const uintptr_t first = (start + page - 1) / page * page;
+    const uintptr_t last = (start + chunk_bytes_) / page * page;
+    if (first < last) {
+        ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+    }
+}
+
+void
 LayerBuffer::clear()
 {
     std::memset(chunks_, 0, bytes());

@@ -32,6 +32,10 @@ class LayerBuffer
     /// Zeros every chunk (for a layer whose padding no frame overwrites).
     void clear();
 
+    /// Gives the pages wholly inside `slot` back to the kernel (they read as
+    /// zeros again): for a buffer that will not be used again.
+    void discard(std::size_t slot);
+
     /// Copies frame `frame_number` of `lattice` into its tiles of the
     /// chunks (NULL `frame`: zeros).
     void scatter(const ChunkLattice& lattice, const uint8_t* frame, uint64_t frame_number);

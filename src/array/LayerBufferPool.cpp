@@ -3,6 +3,7 @@
 #include "util/Logger.hpp"
 
 #include <latch>
+#include <stdexcept>
 
 namespace zarr {
 
@@ -66,6 +67,9 @@ LayerBufferPool::make_populated_buffer(ThreadPool& workers) const
 LayerBuffer*
 LayerBufferPool::acquire()
 {
+    if (retired()) {
+        throw std::logic_error("a layer buffer was asked for after the last frame");
+    }
     std::unique_lock lock(mutex_);
     if (free_.empty()) {
         const auto start = std::chrono::steady_clock::now();
@@ -81,18 +85,52 @@ LayerBufferPool::acquire()
 void
 LayerBufferPool::release(LayerBuffer* buffer)
 {
+    std::unique_ptr<LayerBuffer> done; // freed after the lock
     {
         std::lock_guard lock(mutex_);
-        free_.push_back(buffer);
+        if (retired()) {
+            done = take(buffer);
+        } else {
+            free_.push_back(buffer);
+        }
     }
     released_.notify_one();
+}
+
+void
+LayerBufferPool::retire()
+{
+    std::vector<std::unique_ptr<LayerBuffer>> done; // freed after the lock
+    {
+        std::lock_guard lock(mutex_);
+        retired_ = true;
+        for (LayerBuffer* buffer : free_) {
+            done.push_back(take(buffer));
+        }
+        free_.clear();
+    }
+}
+
+std::unique_ptr<LayerBuffer>
+LayerBufferPool::take(LayerBuffer* buffer)
+{
+    for (auto& owned : buffers_) {
+        if (owned.get() == buffer) {
+            return std::move(owned);
+        }
+    }
+    return nullptr;
 }
 
 std::size_t
 LayerBufferPool::bytes_allocated() const
 {
     std::lock_guard lock(mutex_);
-    return buffers_.size() * slot_count_ * chunk_bytes_;
+    std::size_t held = 0;
+    for (const auto& buffer : buffers_) {
+        held += buffer ? 1 : 0;
+    }
+    return held * slot_count_ * chunk_bytes_;
 }
 
 std::size_t

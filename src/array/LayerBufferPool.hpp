@@ -3,6 +3,7 @@
 #include "array/LayerBuffer.hpp"
 #include "util/ThreadPool.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
@@ -27,8 +28,15 @@ class LayerBufferPool
                     std::size_t chunk_bytes,
                     ThreadPool& workers);
 
+    /// Waits for a free buffer. Not after retire().
     LayerBuffer* acquire();
     void release(LayerBuffer* buffer);
+
+    /// No buffer is acquired again (the stream is closing): the free ones
+    /// are freed now, and each one in flight when it is released, by the
+    /// thread releasing it.
+    void retire();
+    bool retired() const { return retired_.load(std::memory_order_relaxed); }
 
     /// Bytes held by the buffers.
     std::size_t bytes_allocated() const;
@@ -39,6 +47,8 @@ class LayerBufferPool
 
   private:
     std::unique_ptr<LayerBuffer> make_populated_buffer(ThreadPool& workers) const;
+    /// Moves `buffer` out of buffers_ (under the lock).
+    std::unique_ptr<LayerBuffer> take(LayerBuffer* buffer);
 
     std::size_t capacity_;
     std::size_t slot_count_;
@@ -46,7 +56,8 @@ class LayerBufferPool
 
     mutable std::mutex mutex_;
     std::condition_variable released_;
-    std::vector<std::unique_ptr<LayerBuffer>> buffers_;
+    std::vector<std::unique_ptr<LayerBuffer>> buffers_; // null once freed
+    std::atomic<bool> retired_{ false };
     std::vector<LayerBuffer*> free_;
     std::size_t wait_count_ = 0;
     std::chrono::nanoseconds time_waited_{ 0 };

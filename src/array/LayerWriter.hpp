@@ -32,6 +32,10 @@ class LayerWriter
     /// never got, which must read as zeros.
     virtual void end_layer(uint64_t layer, std::span<const uint64_t> missing) = 0;
 
+    /// No frame comes after the last end_layer() (the stream is closing):
+    /// memory held for frames may be let go as the last layers are written.
+    virtual void end_of_frames() = 0;
+
     /// After the worker pool is idle: completes unfinished shards.
     virtual void finish() = 0;
 
