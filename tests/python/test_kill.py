@@ -43,12 +43,15 @@ CONFIGS = [
                  banded_bytes=1),
 ]
 PAUSE_S = 0.004  # after each frame: a paced camera, so that kills land anywhere
+# Under AddressSanitizer one look at the store (two readers) can outlast a
+# whole stream at that pace: the live test then paces the camera slower.
+UNDER_ASAN = "asan" in os.environ.get("LD_PRELOAD", "")
 
 
-def start_writer(config: StreamConfig, store, work):
+def start_writer(config: StreamConfig, store, work, pause_s: float = PAUSE_S):
     spec = work / "kill.json"
     spec.write_text(json.dumps({"config": config.to_json(), "store": str(store),
-                                "pause_every": 1, "pause_s": PAUSE_S}))
+                                "pause_every": 1, "pause_s": pause_s}))
     child = subprocess.Popen([sys.executable, str(CHILD), "kill", str(spec)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     line = child.stdout.readline()
@@ -77,7 +80,7 @@ def test_claims_survive_sigkill(tmp_path, config):
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda c: c.name)
 def test_claims_hold_during_acquisition(tmp_path, config):
     store = tmp_path / "live"
-    child = start_writer(config, store, tmp_path)
+    child = start_writer(config, store, tmp_path, 0.05 if UNDER_ASAN else PAUSE_S)
     seen = []
     while child.poll() is None:
         seen.append(claims.check_claims(store, config, live=True)[0])
