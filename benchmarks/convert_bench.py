@@ -4,8 +4,9 @@
 Issue 10 ("Whole arrays to OME-Zarr"): convert a 1-4 GiB volume that is already on hand
 (a .npy on tmpfs, memory-mapped) into an OME-Zarr image with the same layout for every
 tool -- the automatic layout of `acquire_zarr.layout.auto_layout` (chunks 32^3, shards
-512^3 for a 3-D volume), the same Blosc codec, level and shuffle -- with and without a
-MEAN pyramid (levels until every axis fits one chunk), with:
+512^3 for a 3-D volume; 256^2 and 8192^2 for a 2-D image, `--shape YxX`, one plane of the
+same recipe), the same Blosc codec, level and shuffle -- with and without a MEAN pyramid
+(levels until every axis fits one chunk), with:
 
     ours         acquire_zarr.convert.to_ome_zarr                      (project .venv)
     anu          anu_ctlab_io.zarr.dataset_to_zarr                     (benchmarks/.venv-anu)
@@ -17,8 +18,8 @@ MEAN pyramid (levels until every axis fits one chunk), with:
 Each run of a case is a fresh child process in that tool's venv (so its peak RSS is its
 own); the parent samples the child's /proc status meanwhile. Afterwards, untimed, the
 project venv reads level 0 back in full with TensorStore against the source, checks the
-layout and codec with zarr-python, the level shapes, and level values against 2x2x2 means
-of the level below (a few planes per level).
+layout and codec with zarr-python, the level shapes, and level values against 2x2x2 (2x2)
+means of the level below (a few planes per level).
 
 Run `python benchmarks/convert_bench.py --help`; benchmarks/README.md ("Converting whole
 arrays") says what the numbers mean. The orchestrating process uses only the standard
@@ -110,9 +111,9 @@ def level_shapes(shape, chunks, pyramid: bool) -> list[list[int]]:
     while anything halves."""
     levels = [list(shape)]
     while pyramid:
-        *_, z, y, x = levels[-1]
+        y, x = levels[-1][-2:]  # a 2-D image has no z: only y and x halve
         yx = y > max(chunks[-2:]) and x > max(chunks[-2:])
-        zz = len(shape) >= 3 and z > chunks[-3]
+        zz = len(shape) >= 3 and levels[-1][-3] > chunks[-3]
         if not (yx or zz):
             break
         halve = ([False] * (len(shape) - 3) + [zz] if len(shape) >= 3 else []) + [yx, yx]
@@ -140,48 +141,101 @@ def cumulative_factors(levels) -> list[list[int]]:
 # --------------------------------------------------------------------------------------
 
 
+def smooth_1d(rng, n: int):
+    """A few low-frequency sines with random phases along an axis of n samples."""
+    import numpy as np
+
+    t = np.arange(n, dtype=np.float32) / max(n, 1)
+    f = np.zeros(n, np.float32)
+    for k in range(1, 6):
+        f += rng.normal() / k * np.sin(2 * np.pi * (k * rng.uniform(1, 4) * t + rng.uniform()))
+    return f
+
+
+def ct_values(field, std: float, r2, noise):
+    """The CT-like grey values from the smooth field (its phases through two soft
+    thresholds at multiples of its std), the squared radius r2 of the sample's disc (1 at
+    its rim) and unit Gaussian noise, as uint16."""
+    import numpy as np
+
+    inside = (r2 <= 1.0).astype(np.float32)
+    rim = np.clip(1.0 - np.sqrt(np.minimum(r2, 1.0)), 0, 1)  # soft sample edge
+    inside *= np.clip(rim * 40.0, 0, 1)
+    cupping = 1500.0 * np.minimum(r2, 1.0)
+    grains = 0.5 + 0.5 * np.tanh((field - 0.6 * std) / (0.05 * std))
+    pores = 0.5 + 0.5 * np.tanh((-field - 1.0 * std) / (0.05 * std))
+    material = 18000.0 + 12000.0 * grains - 16000.0 * pores + cupping
+    value = 1000.0 + inside * (material - 1000.0)
+    value += 120.0 * noise
+    return np.clip(value, 0, 65535).astype(np.uint16)
+
+
 def make_volume(path: Path, shape, seed: int) -> None:
     """A CT-like uint16 volume, deterministic: a cylindrical sample in air, inside it a
     smooth three-phase material (pores, matrix, grains: a low-rank smooth field through two
     soft thresholds, so boundaries are blurred like partial-volume edges), a little cupping
     (brighter towards the rim) and Gaussian noise (sigma 120). Compresses ~1.5-2x with Blosc:
-    neither constant nor noise. Written slab by slab into the .npy, never whole in memory."""
+    neither constant nor noise. Written slab by slab into the .npy, never whole in memory.
+    A 2-D shape gets one plane of the same recipe (make_image)."""
+    if len(shape) == 2:
+        return make_image(path, shape, seed)
     import numpy as np
     from numpy.lib.format import open_memmap
 
     nz, ny, nx = shape
     rng = np.random.default_rng(seed)
     rank = 4
-
-    def smooth_1d(n):  # a few low-frequency sines with random phases
-        t = np.arange(n, dtype=np.float32) / max(n, 1)
-        f = np.zeros(n, np.float32)
-        for k in range(1, 6):
-            f += rng.normal() / k * np.sin(2 * np.pi * (k * rng.uniform(1, 4) * t + rng.uniform()))
-        return f
-
-    a = np.stack([smooth_1d(nz) for _ in range(rank)], axis=1)  # (z, rank)
-    b = np.stack([np.outer(smooth_1d(ny), smooth_1d(nx)).ravel() for _ in range(rank)])  # (rank, y*x)
+    a = np.stack([smooth_1d(rng, nz) for _ in range(rank)], axis=1)  # (z, rank)
+    b = np.stack([np.outer(smooth_1d(rng, ny), smooth_1d(rng, nx)).ravel()
+                  for _ in range(rank)])  # (rank, y*x)
     yy, xx = np.mgrid[0:ny, 0:nx].astype(np.float32)
     r2 = ((yy - ny / 2) ** 2 + (xx - nx / 2) ** 2) / (0.45 * min(ny, nx)) ** 2
-    inside = (r2 <= 1.0).astype(np.float32)
-    rim = np.clip(1.0 - np.sqrt(np.minimum(r2, 1.0)), 0, 1)  # soft sample edge
-    inside *= np.clip(rim * 40.0, 0, 1)
-    cupping = 1500.0 * np.minimum(r2, 1.0)
 
     out = open_memmap(path, mode="w+", dtype=DTYPE, shape=tuple(shape))
     slab = 16
     for z0 in range(0, nz, slab):
         z1 = min(z0 + slab, nz)
         field = (a[z0:z1] @ b).reshape(z1 - z0, ny, nx)
-        std = float(field.std()) or 1.0
-        grains = 0.5 + 0.5 * np.tanh((field - 0.6 * std) / (0.05 * std))
-        pores = 0.5 + 0.5 * np.tanh((-field - 1.0 * std) / (0.05 * std))
-        material = 18000.0 + 12000.0 * grains - 16000.0 * pores + cupping
-        value = 1000.0 + inside * (material - 1000.0)
-        noise = np.random.default_rng([seed, z0]).standard_normal(value.shape, dtype=np.float32)
-        value += 120.0 * noise
-        out[z0:z1] = np.clip(value, 0, 65535).astype(np.uint16)
+        noise = np.random.default_rng([seed, z0]).standard_normal(field.shape, dtype=np.float32)
+        out[z0:z1] = ct_values(field, float(field.std()) or 1.0, r2, noise)
+    out.flush()
+    del out
+
+
+def make_image(path: Path, shape, seed: int) -> None:
+    """A 2-D image (a whole-slide-like section, e.g. 16384^2): one plane of the CT-like
+    recipe -- a disc-shaped sample in air, the three-phase material of a rank-4 smooth
+    field in y and x, the soft edge, cupping and noise -- written into the .npy in slabs of
+    about 4 Mi pixels of whole rows (~100 MiB of float32 temporaries whatever the image's
+    size). The field is a sum of products of per-axis factors, so a slab needs only its rows
+    of them; its std, which sets the phase thresholds, is computed once for the whole image
+    from the factors' Gram matrices (the same thresholds in every slab: no seams at slab
+    edges, as a per-slab std would leave)."""
+    import numpy as np
+    from numpy.lib.format import open_memmap
+
+    ny, nx = shape
+    rng = np.random.default_rng(seed)
+    rank = 4
+    u = np.stack([smooth_1d(rng, ny) for _ in range(rank)])  # (rank, y)
+    v = np.stack([smooth_1d(rng, nx) for _ in range(rank)])  # (rank, x)
+    u64, v64 = u.astype(np.float64), v.astype(np.float64)
+    # field = u.T @ v: mean = sum_r mean(u_r) mean(v_r), mean square = sum_rs <u_r u_s><v_r v_s>
+    mean = float(u64.mean(axis=1) @ v64.mean(axis=1))
+    mean_sq = float(np.sum((u64 @ u64.T / ny) * (v64 @ v64.T / nx)))
+    std = math.sqrt(max(mean_sq - mean * mean, 0.0)) or 1.0
+    xx2 = ((np.arange(nx, dtype=np.float32) - nx / 2) ** 2)[None, :]
+    radius2 = (0.45 * min(ny, nx)) ** 2
+
+    out = open_memmap(path, mode="w+", dtype=DTYPE, shape=tuple(shape))
+    rows = max(1, (1 << 22) // nx)
+    for y0 in range(0, ny, rows):
+        y1 = min(y0 + rows, ny)
+        yy2 = ((np.arange(y0, y1, dtype=np.float32) - ny / 2) ** 2)[:, None]
+        r2 = (yy2 + xx2) / radius2
+        field = u[:, y0:y1].T @ v
+        noise = np.random.default_rng([seed, y0]).standard_normal(field.shape, dtype=np.float32)
+        out[y0:y1] = ct_values(field, std, r2, noise)
     out.flush()
     del out
 
@@ -262,8 +316,10 @@ def run_anu(src, store: str, cfg: dict) -> dict:
     # A Dataset wraps a dask array; dataset_to_zarr rechunks it to its write unit (the
     # shard) anyway, so the source is read a shard at a time.
     data = da.from_array(src, chunks=tuple(cfg["shards"]))
+    # One voxel size per axis: the writer turns it into the multiscales' scale, whose
+    # length must match the axes (its type says three; a 2-D image gets two).
     dataset = Dataset(data, dimension_names=tuple(axis_names(src.ndim)),
-                      voxel_unit=VoxelUnit.VOXEL, voxel_size=(np.float32(1),) * 3)
+                      voxel_unit=VoxelUnit.VOXEL, voxel_size=(np.float32(1),) * src.ndim)
     # The layout is given explicitly: the release on PyPI (1.2.2) has no "auto" policy yet
     # (its chunks/shards default to size targets that keep whole xy planes, and "auto" is
     # handed to zarr-python, which then picks 64^3 chunks in 128^3 shards for 1024^3).
@@ -353,7 +409,8 @@ def numpy_pyramid_writer(src, cfg: dict, write_block, write_level) -> None:
     than shard by shard, because both libraries encode the shards of one write in
     parallel: 1.3-1.8x faster than single shards here, for more memory); for the pyramid,
     each slab is also averaged down level by level in numpy into in-memory arrays of
-    levels 1.. (1/7 of the source for a 3-D volume), which are written whole at the end."""
+    levels 1.. (1/7 of the source for a 3-D volume, 1/3 for a 2-D image), which are written
+    whole at the end."""
     import numpy as np
 
     levels = cfg["levels"]
@@ -522,7 +579,8 @@ def verify_main(cfg: dict) -> None:
     """Reads the store back: the root group's OME multiscales (NGFF 0.5), one dataset per
     expected level with the expected shape; level 0 with the requested chunks, shards and
     blosc settings, read in full with TensorStore and compared with the source; each level
-    above against the rounded 2x2x2 means of the level below on a few planes."""
+    above against the rounded 2x2x2 (2x2 for an image) means of the level below on a few
+    planes."""
     import numpy as np
     import tensorstore as ts
     import zarr
@@ -586,8 +644,8 @@ def verify_main(cfg: dict) -> None:
                 problems.append(f"level 0 differs from the source at {[int(z + bad[0]), *map(int, bad[1:])]}")
                 break
         out["level0_compared"] = not problems
-    # Levels above: planes at the middle of each, against the rounded means of the level
-    # below (complete 2-blocks only: tools differ at an odd edge).
+    # Levels above: planes (rows, for a 2-D image) at the middle of each, against the
+    # rounded means of the level below (complete 2-blocks only: tools differ at an odd edge).
     worst = 0.0
     for k in range(1, len(arrays)):
         if problems:
@@ -605,7 +663,7 @@ def verify_main(cfg: dict) -> None:
         shape = []
         for c, h in zip(crop, halve):
             shape += [c, 2 if h else 1]
-        mean = lo.reshape(shape).mean(axis=(1, 3, 5))
+        mean = lo.reshape(shape).mean(axis=tuple(range(1, 2 * lo.ndim, 2)))
         diff = float(np.abs(hi[tuple(slice(0, c) for c in crop)] - mean).max())
         worst = max(worst, diff)
         if diff > 1.0:
@@ -870,12 +928,15 @@ def parse_list(value: str, allowed) -> list[str]:
 
 
 def parse_shape(value: str) -> list[int]:
+    """ZxYxX (a volume) or YxX (a 2-D image)."""
     try:
         shape = [int(v) for v in value.lower().replace("×", "x").split("x")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--shape {value!r}: want e.g. 1024x1024x1024") from None
-    if len(shape) != 3 or min(shape) < 1:
-        raise argparse.ArgumentTypeError(f"--shape {value!r}: want three positive extents (z,y,x)")
+        raise argparse.ArgumentTypeError(
+            f"--shape {value!r}: want e.g. 1024x1024x1024 or 16384x16384") from None
+    if len(shape) not in (2, 3) or min(shape) < 1:
+        raise argparse.ArgumentTypeError(
+            f"--shape {value!r}: want three positive extents (z,y,x) or two (y,x)")
     return shape
 
 
@@ -884,7 +945,8 @@ def main() -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=3, help="repetitions of every case (default 3)")
     ap.add_argument("--shape", type=parse_shape, default=None,
-                    help="volume ZxYxX, default 1024x768x768 (1.125 GiB of uint16); 1024x1024x1024 = 2 GiB")
+                    help="volume ZxYxX, default 1024x768x768 (1.125 GiB of uint16); 1024x1024x1024 "
+                         "= 2 GiB; or a 2-D image YxX, e.g. 16384x16384 (512 MiB)")
     ap.add_argument("--size-gib", type=float, default=None,
                     help="instead of --shape: a cube of about this many GiB (edge rounded to 32)")
     ap.add_argument("--codec", choices=tuple(CODECS), default="zstd",

@@ -843,7 +843,11 @@ def to_ome_zarr(
     slab ahead on a thread, in slabs of half the bound. Memory stays within
     the engine's bound (``StreamSettings.get_maximum_memory_usage()``) plus
     ``max_slab_bytes`` (or two slabs of whole source chunks, when those are
-    larger); numpy sources are appended as views, never copied.
+    larger); numpy sources are appended as views, never copied. An image
+    larger than ``ZARR_BANDED_FRAME_BYTES`` (64 MiB) whose layout makes each
+    image its own chunk layer (2-D, or chunk 1 on every axis before Y) is
+    written by the engine in bands of one chunk of rows, so that bound does
+    not grow with the image.
 
     Args:
         source: numpy (also memory-mapped), dask, zarr-python or TensorStore
