@@ -41,11 +41,6 @@ plan_banding(std::vector<PyramidLevel>& levels, bool transposes)
     if (levels.size() > 1 && chunk_y % 2 != 0) {
         return;
     }
-    for (const auto& level : levels) {
-        if (level.halves_z) {
-            return;
-        }
-    }
     const ChunkLattice base(levels.front().spec);
     if (base.frames_per_layer() != 1 || base.chunks_down() < 2 ||
         base.frame_bytes() <= banded_frame_bytes()) {

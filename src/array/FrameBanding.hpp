@@ -26,9 +26,10 @@ uint64_t banded_frame_bytes();
 /// banded, and how many bands each holds in flight. Level 0 is banded when
 /// its frames are larger than banded_frame_bytes() with more than one
 /// chunk of rows, each frame its own layer, coming in order and stored as
-/// acquired (`transposes` false), the pyramid never halving Z and, with
-/// downsampled levels, the chunk of Y even (two bands then make one band of
-/// the next level). Then so is every level with more than one chunk of
+/// acquired (`transposes` false) and, with downsampled levels, the chunk
+/// of Y even (two bands then make one band of the next level; with Z
+/// halved, an even plane's bands wait for the odd plane's, a plane in all).
+/// Then so is every level with more than one chunk of
 /// rows. The levels share an in-flight budget of two banded_frame_bytes()
 /// in proportion to their frames (a quarter for each halving), at least
 /// two bands each.

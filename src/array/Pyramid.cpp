@@ -79,6 +79,7 @@ Pyramid::Pyramid(const std::vector<PyramidLevel>& levels,
         step.piece_rows_out = piece_rows(to);
         step.pieces_out = ceil_div(frame_height(to), step.piece_rows_out);
         step.output_row_bytes = frame_width(to) * bytes_of(to.data_type);
+        step.halves_xy = levels[i].halves_xy;
         step.halves_z = levels[i].halves_z;
         if (step.halves_z) {
             step.planes_in = z_size(from);
@@ -109,23 +110,27 @@ Pyramid::write_level(std::size_t level, const uint8_t* frame, uint64_t frame_num
         }
         frame = step.zeros.data();
     }
+    const uint64_t frame_of_piece = frame_number / step.pieces_in;
+    const uint64_t band = frame_number % step.pieces_in;
     if (!step.halves_z) {
-        reduce_piece(level, frame, frame_number);
+        reduce_piece(level, frame, nullptr, frame_of_piece, band);
         return;
     }
     // Frame numbers run in C order over the frame dimensions, Z last: split
-    // off Z, halve it, and recombine.
-    const uint64_t z = frame_number % step.planes_in;
-    const uint64_t outer = frame_number / step.planes_in;
+    // off Z, halve it, and recombine. (Banded, a plane's bands wait for the
+    // same bands of its partner.)
+    const uint64_t z = frame_of_piece % step.planes_in;
+    const uint64_t outer = frame_of_piece / step.planes_in;
     const uint64_t next_frame = outer * step.planes_out + z / 2;
     const bool last_odd_plane = z % 2 == 0 && z + 1 == step.planes_in;
     if (last_odd_plane) {
-        reduce_into_next(level, frame, nullptr, next_frame);
+        reduce_piece(level, frame, nullptr, next_frame, band);
         return;
     }
-    const auto waiting = step.waiting.find(next_frame);
+    const uint64_t key = next_frame * step.pieces_in + band;
+    const auto waiting = step.waiting.find(key);
     if (waiting == step.waiting.end()) {
-        auto& copy = step.waiting[next_frame];
+        auto& copy = step.waiting[key];
         if (!step.spare.empty()) { // plane buffers are reused, not reallocated
             copy = std::move(step.spare.back());
             step.spare.pop_back();
@@ -137,41 +142,32 @@ Pyramid::write_level(std::size_t level, const uint8_t* frame, uint64_t frame_num
     std::vector<uint8_t> partner = std::move(waiting->second);
     step.waiting.erase(waiting);
     if (z % 2 == 1) {
-        step.downsampler.reduce(partner.data(), frame, step.output.data());
+        reduce_piece(level, partner.data(), frame, next_frame, band);
     } else {
-        step.downsampler.reduce(frame, partner.data(), step.output.data());
+        reduce_piece(level, frame, partner.data(), next_frame, band);
     }
     step.spare.push_back(std::move(partner));
-    write_level(level + 1, step.output.data(), next_frame);
 }
 
 void
-Pyramid::reduce_into_next(std::size_t level,
-                          const uint8_t* first,
-                          const uint8_t* second,
-                          uint64_t next_frame)
-{
-    Step& step = steps_[level];
-    step.downsampler.reduce(first, second, step.output.data());
-    write_level(level + 1, step.output.data(), next_frame);
-}
-
-void
-Pyramid::reduce_piece(std::size_t level, const uint8_t* piece, uint64_t piece_number)
+Pyramid::reduce_piece(std::size_t level,
+                      const uint8_t* first,
+                      const uint8_t* second,
+                      uint64_t next_frame,
+                      uint64_t band)
 {
     // (Unbanded, a piece is a frame: one piece in, one out.)
     Step& step = steps_[level];
-    const uint64_t frame = piece_number / step.pieces_in;
-    const uint64_t band = piece_number % step.pieces_in;
     const bool last = band + 1 == step.pieces_in;
     const Downsampler& downsampler = last ? step.last_piece_downsampler : step.downsampler;
     // Bands have an even number of rows: a band's rows of the next level
-    // start at half its first row, inside one piece there.
-    const uint64_t row = band * step.piece_rows_in / 2;
+    // start at half its first row (its first row when Y is not halved),
+    // inside one piece there.
+    const uint64_t row = band * step.piece_rows_in / (step.halves_xy ? 2 : 1);
     const uint64_t offset = row % step.piece_rows_out;
-    downsampler.reduce(piece, nullptr, step.output.data() + offset * step.output_row_bytes);
+    downsampler.reduce(first, second, step.output.data() + offset * step.output_row_bytes);
     step.output_open = true;
-    step.output_piece = frame * step.pieces_out + row / step.piece_rows_out;
+    step.output_piece = next_frame * step.pieces_out + row / step.piece_rows_out;
     step.rows_filled = offset + downsampler.output_height();
     if (step.rows_filled == step.piece_rows_out || last) {
         emit_piece(level);
@@ -204,8 +200,9 @@ Pyramid::flush()
             }
             auto waiting = std::move(step.waiting);
             step.waiting.clear();
-            for (auto& [next_frame, plane] : waiting) {
-                reduce_into_next(level, plane.data(), nullptr, next_frame);
+            for (auto& [key, plane] : waiting) { // by frame, then band
+                reduce_piece(level, plane.data(), nullptr, key / step.pieces_in,
+                             key % step.pieces_in);
             }
         }
         levels_[level]->flush();

@@ -22,7 +22,8 @@ namespace zarr {
 /// A banded level (see FrameBanding.hpp) takes its frames a band at a time
 /// (its "frames" are bands, numbered band-fastest): each band is reduced
 /// into its rows of the next level's band (two bands make one) or frame,
-/// which goes on once complete.
+/// which goes on once complete; with Z halved, an even plane's bands wait
+/// for the odd plane's.
 class Pyramid
 {
   public:
@@ -70,25 +71,29 @@ class Pyramid
         uint64_t rows_filled = 0;    // of `output`, while a piece is open
         bool output_open = false;
         uint64_t output_piece = 0;   // the open piece's number at level k+1
+        bool halves_xy = true;
         bool halves_z = false;
         uint64_t planes_in = 1;  // Z size at level k (1 when Z is not halved)
         uint64_t planes_out = 1; // Z size at level k+1
         std::vector<uint8_t> zeros;  // one level-k piece of zeros
         std::vector<uint8_t> output; // one level-k+1 piece
-        /// Even planes waiting for their odd partner, by level-k+1 frame.
+        /// Even planes (or their bands) waiting for their odd partner, by
+        /// level-k+1 frame × pieces_in + band.
         std::map<uint64_t, std::vector<uint8_t>> waiting;
         /// Plane buffers done with, for the next waiting plane.
         std::vector<std::vector<uint8_t>> spare;
     };
 
     void write_level(std::size_t level, const uint8_t* frame, uint64_t frame_number);
-    void reduce_into_next(std::size_t level,
-                          const uint8_t* first,
-                          const uint8_t* second,
-                          uint64_t next_frame);
-    /// Reduces piece `piece_number` of level `level` (Y/X only) into its
-    /// rows of the next level's open piece, and hands that on when full.
-    void reduce_piece(std::size_t level, const uint8_t* piece, uint64_t piece_number);
+    /// Reduces band `band` of level `level` (`first`, and with Z halved
+    /// `second`, the same band of the odd plane, or null for a plane that
+    /// passes through) into its rows of the next level's open piece, of
+    /// level-k+1 frame `next_frame`, and hands that piece on when full.
+    void reduce_piece(std::size_t level,
+                      const uint8_t* first,
+                      const uint8_t* second,
+                      uint64_t next_frame,
+                      uint64_t band);
     /// Hands level `level`'s open output piece to the next level, its rows
     /// not filled zeros.
     void emit_piece(std::size_t level);

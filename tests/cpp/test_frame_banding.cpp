@@ -116,8 +116,9 @@ test_which_levels_are_banded()
                                      dimension("y", 1000, 64),
                                      dimension("x", 700, 128) });
     const auto z_levels = levels_of(volume, ZarrDownsamplingMethod_Mean);
-    check(z_levels.size() > 1 && z_levels[1].halves_z && !z_levels[0].spec.banded,
-          "a pyramid that halves Z pairs whole planes: not banded");
+    check(z_levels.size() > 1 && z_levels[1].halves_z && z_levels[0].spec.banded &&
+            z_levels[1].spec.banded,
+          "a pyramid that halves Z pairs the planes' bands: banded");
 
     for (const char* bad : { "lots", "0", "-3", "12abc" }) {
         ::setenv("ZARR_BANDED_FRAME_BYTES", bad, 1);

@@ -77,8 +77,7 @@ class ArrayModel:
         eligible = (self.order == list(range(len(self.sizes)))
                     and all(c == 1 for c in self.chunks[:-2])
                     and self.frame_bytes > threshold
-                    and (len(levels) == 1 or chunk_y % 2 == 0)
-                    and all(lv.z_axis is None for lv in levels))
+                    and (len(levels) == 1 or chunk_y % 2 == 0))
         banded = []
         for lv in levels:
             eligible = eligible and -(-lv.shape[-2] // chunk_y) >= 2

@@ -109,6 +109,10 @@ def test_banded_array_reads_back_exactly(tmp_path, monkeypatch, case):
     ("yx", (1000, 700), (64, 128), (4, 2), "v3"),
     ("yx", (999, 701), (64, 128), (4, 2), "v2"),  # odd: the last row and column repeat
     ("cyx", (2, 999, 701), (1, 32, 128), (1, 3, 2), "v3"),  # level 1 banded, 2 and 3 not
+    # Z halved too (2x2x2, then Z only): an even plane's bands wait for the
+    # odd plane's; 5 planes, so the last passes through.
+    ("zyx", (5, 300, 200), (1, 32, 64), (2, 2, 2), "v3"),
+    ("tzyx", (2, 3, 300, 200), (1, 1, 32, 64), (1, 2, 2, 2), "v2"),
 ])
 def test_banded_pyramid_is_the_reference_pyramid(tmp_path, monkeypatch, method, names, sizes,
                                                   chunks, shards, version):
