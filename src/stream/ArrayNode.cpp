@@ -30,9 +30,9 @@ plan_levels(const ArrayNodeSpec& spec)
 /// What level 0 takes at a time: a frame, or a band of one (see
 /// FrameBanding.hpp).
 uint64_t
-piece_bytes(const ArrayNodeSpec& spec)
+piece_bytes(const std::vector<PyramidLevel>& levels)
 {
-    return ChunkLattice(plan_levels(spec).front().spec).frame_bytes();
+    return ChunkLattice(levels.front().spec).frame_bytes();
 }
 
 std::vector<DimensionSpec>
@@ -73,12 +73,13 @@ ArrayNode::ArrayNode(const ArrayNodeSpec& spec,
                      Store& store,
                      ThreadPool& pool,
                      FirstError& errors)
-  : ArrayNode(spec, ChunkLattice(spec.stored), store, pool, errors)
+  : ArrayNode(spec, ChunkLattice(spec.stored), plan_levels(spec), store, pool, errors)
 {
 }
 
 ArrayNode::ArrayNode(const ArrayNodeSpec& spec,
                      const ChunkLattice& lattice,
+                     const std::vector<PyramidLevel>& levels,
                      Store& store,
                      ThreadPool& pool,
                      FirstError& errors)
@@ -86,12 +87,11 @@ ArrayNode::ArrayNode(const ArrayNodeSpec& spec,
   , frame_bytes_(lattice.frame_bytes())
   , total_frames_(lattice.total_frames())
   , order_(acquired_dimensions(spec_), spec_.storage_order)
-  , frames_(frame_bytes_, piece_bytes(spec_))
+  , frames_(frame_bytes_, piece_bytes(levels))
 {
     if (order_.transposes_frames()) {
         transposed_.resize(frame_bytes_);
     }
-    const auto levels = plan_levels(spec_);
     if (levels.front().spec.banded) {
         bands_per_frame_ = lattice.chunks_down();
     }
@@ -200,10 +200,11 @@ std::size_t
 ArrayNode::estimate_memory(const ArrayNodeSpec& spec, std::size_t thread_count)
 {
     const ChunkLattice lattice(spec.stored);
+    const auto levels = plan_levels(spec);
     const bool transposes = StorageOrder::transposes(spec.storage_order);
     // The assembler's piece, and a transposed frame.
-    return piece_bytes(spec) + (transposes ? lattice.frame_bytes() : 0) +
-           Pyramid::estimate_memory(plan_levels(spec), spec.downsampling, thread_count);
+    return piece_bytes(levels) + (transposes ? lattice.frame_bytes() : 0) +
+           Pyramid::estimate_memory(levels, spec.downsampling, thread_count);
 }
 
 } // namespace zarr

@@ -54,9 +54,11 @@ class ArrayNode
     static std::size_t estimate_memory(const ArrayNodeSpec& spec, std::size_t thread_count);
 
   private:
-    /// `lattice`: level 0's geometry, built once for the frame sizes.
+    /// `lattice`: level 0's geometry, unbanded (whole frames); `levels`:
+    /// the pyramid's plan. Both are built once, by the public constructor.
     ArrayNode(const ArrayNodeSpec& spec,
               const ChunkLattice& lattice,
+              const std::vector<PyramidLevel>& levels,
               Store& store,
               ThreadPool& pool,
               FirstError& errors);

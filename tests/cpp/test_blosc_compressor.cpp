@@ -5,6 +5,7 @@
 // scales the block asked for by the item size with LZ4; the figure once
 // assumed the block asked for.)
 
+#include "Check.hpp"
 #include "codec/BloscCompressor.hpp"
 
 #include <cstdint>
@@ -12,17 +13,10 @@
 #include <string>
 #include <vector>
 
+using aqz_test::check;
+using aqz_test::failures;
+
 namespace {
-
-int failures = 0;
-
-void
-check(bool ok, const std::string& what)
-{
-    if (!ok && ++failures <= 40) {
-        std::fprintf(stderr, "FAIL: %s\n", what.c_str());
-    }
-}
 
 /// The block size recorded in a Blosc1 chunk's header (bytes 8-11).
 std::size_t
@@ -56,5 +50,5 @@ main()
         }
     }
     std::printf("%d settings compared, %d failures\n", compared, failures);
-    return failures == 0 ? 0 : 1;
+    return aqz_test::summary("test_blosc_compressor");
 }

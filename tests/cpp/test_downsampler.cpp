@@ -3,6 +3,7 @@
 // pass-through, exact tie rounding and values at the ends of each type's
 // range. Prints a throughput figure for the hot case (never asserted).
 
+#include "Check.hpp"
 #include "array/Downsampler.hpp"
 #include "util/ZarrError.hpp"
 
@@ -20,19 +21,10 @@
 
 using zarr::Downsampler;
 
+using aqz_test::check;
+using aqz_test::failures;
+
 namespace {
-
-int failures = 0;
-
-void
-check(bool ok, const std::string& what)
-{
-    if (!ok) {
-        if (++failures <= 40) {
-            std::fprintf(stderr, "FAIL: %s\n", what.c_str());
-        }
-    }
-}
 
 const ZarrDownsamplingMethod kMethods[] = { ZarrDownsamplingMethod_Decimate,
                                             ZarrDownsamplingMethod_Mean,

@@ -4,6 +4,7 @@
 // FrameAssembler that cuts appended bytes into frames' pieces, however the
 // bytes are split.
 
+#include "Check.hpp"
 #include "array/ChunkLattice.hpp"
 #include "array/FrameBanding.hpp"
 #include "array/PyramidPlan.hpp"
@@ -22,18 +23,10 @@ using zarr::DimensionSpec;
 using zarr::FrameAssembler;
 using zarr::PyramidLevel;
 
+using aqz_test::check;
+using aqz_test::failures;
+
 namespace {
-
-int failures = 0;
-
-void
-check(bool ok, const std::string& what)
-{
-    if (!ok) {
-        ++failures;
-        std::fprintf(stderr, "FAIL: %s\n", what.c_str());
-    }
-}
 
 DimensionSpec
 dimension(const char* name, uint64_t size, uint64_t chunk, uint64_t shard_chunks = 1)
@@ -246,10 +239,5 @@ main()
     test_which_levels_are_banded();
     test_banded_lattice();
     test_frame_assembler();
-    if (failures > 0) {
-        std::fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    std::printf("test_frame_banding: all checks passed\n");
-    return 0;
+    return aqz_test::summary("test_frame_banding");
 }

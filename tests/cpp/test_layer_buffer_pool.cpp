@@ -4,6 +4,7 @@
 // slots read as zeros; asking for a buffer after retire() is an error, not a
 // wait for ever.
 
+#include "Check.hpp"
 #include "array/LayerBufferPool.hpp"
 #include "util/ThreadPool.hpp"
 
@@ -19,18 +20,10 @@ using zarr::LayerBuffer;
 using zarr::LayerBufferPool;
 using zarr::ThreadPool;
 
+using aqz_test::check;
+using aqz_test::failures;
+
 namespace {
-
-int failures = 0;
-
-void
-check(bool ok, const std::string& what)
-{
-    if (!ok) {
-        ++failures;
-        std::fprintf(stderr, "FAIL: %s\n", what.c_str());
-    }
-}
 
 constexpr std::size_t kSlots = 3;
 constexpr std::size_t kChunkBytes = 3 * 4096 + 100; // not a whole number of pages
@@ -98,10 +91,5 @@ main()
 {
     test_back_pressure();
     test_retire();
-    if (failures > 0) {
-        std::fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    std::printf("test_layer_buffer_pool: all checks passed\n");
-    return 0;
+    return aqz_test::summary("test_layer_buffer_pool");
 }

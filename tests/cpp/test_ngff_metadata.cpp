@@ -6,6 +6,7 @@
 // metadata for every dataset) so an external validator such as
 // ome-zarr-models can open them; no chunk data is written.
 
+#include "Check.hpp"
 #include "format/ArrayMetadata.hpp"
 #include "format/NgffMetadata.hpp"
 #include "spec/ArraySpec.hpp"
@@ -25,20 +26,10 @@ namespace fs = std::filesystem;
 using zarr::NgffMetadata;
 using Json = NgffMetadata::Json;
 
+using aqz_test::check;
+using aqz_test::failures;
+
 namespace {
-
-int failures = 0;
-
-void
-check(bool ok, const char* what, const char* file, int line)
-{
-    if (!ok) {
-        ++failures;
-        std::cerr << file << ':' << line << ": check failed: " << what << '\n';
-    }
-}
-
-#define CHECK(cond) check(static_cast<bool>(cond), #cond, __FILE__, __LINE__)
 
 template<typename F>
 bool
@@ -513,10 +504,5 @@ main(int argc, char** argv)
         return 1;
     }
 
-    if (failures > 0) {
-        std::cerr << failures << " check(s) failed\n";
-        return 1;
-    }
-    std::cout << "test_ngff_metadata: all checks passed\n";
-    return 0;
+    return aqz_test::summary("test_ngff_metadata");
 }

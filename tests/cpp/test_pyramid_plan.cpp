@@ -1,6 +1,7 @@
 // zarr::plan_pyramid on hand-worked cases: how many levels, which axes each
 // level halves, sizes, shard counts and scales, and what never changes.
 
+#include "Check.hpp"
 #include "array/PyramidPlan.hpp"
 #include "util/ZarrError.hpp"
 
@@ -14,18 +15,10 @@ using zarr::DimensionSpec;
 using zarr::PyramidLevel;
 using zarr::plan_pyramid;
 
+using aqz_test::check;
+using aqz_test::failures;
+
 namespace {
-
-int failures = 0;
-
-void
-check(bool ok, const std::string& what)
-{
-    if (!ok) {
-        ++failures;
-        std::fprintf(stderr, "FAIL: %s\n", what.c_str());
-    }
-}
 
 DimensionSpec
 dimension(const char* name,
@@ -334,10 +327,5 @@ main()
     test_cap_and_none();
     test_zarr_v2_shards_stay_one();
     test_invalid();
-    if (failures > 0) {
-        std::fprintf(stderr, "test_pyramid_plan: %d check(s) failed\n", failures);
-        return 1;
-    }
-    std::printf("test_pyramid_plan: all checks passed\n");
-    return 0;
+    return aqz_test::summary("test_pyramid_plan");
 }

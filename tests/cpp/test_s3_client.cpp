@@ -10,6 +10,7 @@
 // tests/cpp/CMakeLists.txt compiles them in). Without a server it fails: it
 // never passes by skipping.
 
+#include "Check.hpp"
 #include "store/s3/Client.hpp"
 #include "store/s3/Credentials.hpp"
 #include "store/s3/Digest.hpp"
@@ -52,21 +53,10 @@ using zarr::s3::Credentials;
 using zarr::s3::Endpoint;
 using aqz_test::Fixture;
 
+using aqz_test::check;
+using aqz_test::failures;
+
 namespace {
-
-int failures = 0;
-
-void
-check(bool ok, const std::string& what, const char* file, int line)
-{
-    if (!ok) {
-        ++failures;
-        std::cerr << file << ':' << line << ": check failed: " << what << std::endl;
-    }
-}
-
-#define CHECK(cond) check(static_cast<bool>(cond), #cond, __FILE__, __LINE__)
-#define CHECK_MSG(cond, msg) check(static_cast<bool>(cond), std::string(#cond) + ": " + (msg), __FILE__, __LINE__)
 
 // ---- helpers ----------------------------------------------------------------
 
@@ -140,7 +130,7 @@ error_of(F&& f, const char* what)
         std::cout << "    " << what << ": " << e.what() << std::endl;
         return e;
     }
-    check(false, std::string(what) + " threw nothing", __FILE__, __LINE__);
+    aqz_test::check_at(false, std::string(what) + " threw nothing", __FILE__, __LINE__);
     return std::nullopt;
 }
 
@@ -741,9 +731,5 @@ main(int argc, char** argv)
     std::cout << log_lines.size() << " log lines checked for secrets; total "
               << std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()
               << " s" << std::endl;
-    if (failures) {
-        std::cerr << failures << " check(s) failed\n";
-        return 1;
-    }
-    return 0;
+    return aqz_test::summary("test_s3_client");
 }
