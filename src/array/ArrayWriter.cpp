@@ -30,7 +30,9 @@ ArrayWriter::ArrayWriter(ArraySpec spec,
 }
 
 void
-ArrayWriter::write_frame(const uint8_t* frame, uint64_t frame_number)
+ArrayWriter::write_frame(const uint8_t* frame,
+                         uint64_t frame_number,
+                         const LayerWriter::RowsWritten& rows_written)
 {
     const uint64_t layer = lattice_.layer_of_frame(frame_number);
     if (layer_open_ && layer != current_layer_) {
@@ -42,7 +44,7 @@ ArrayWriter::write_frame(const uint8_t* frame, uint64_t frame_number)
         frames_in_layer_ = 0;
         frame_seen_.assign(lattice_.frames_per_layer(), false);
     }
-    writer_->write_frame(frame, frame_number);
+    writer_->write_frame(frame, frame_number, rows_written);
     layers_started_ = std::max(layers_started_, layer + 1);
     const uint64_t index = frame_number - lattice_.first_frame(layer);
     if (!frame_seen_[index]) {

@@ -33,7 +33,10 @@ class ArrayWriter
     /// Writes frame `frame_number` (C order over all dimensions but the
     /// last two). A layer's frames may come in any order, but all of them
     /// before any frame of the next layer. NULL `frame` means zeros.
-    void write_frame(const uint8_t* frame, uint64_t frame_number);
+    /// `rows_written`: see LayerWriter::RowsWritten.
+    void write_frame(const uint8_t* frame,
+                     uint64_t frame_number,
+                     const LayerWriter::RowsWritten& rows_written = {});
 
     /// Hands the open, partial layer to storage (its missing frames read as
     /// zeros).

@@ -118,12 +118,14 @@ BufferedLayerWriter::~BufferedLayerWriter()
 }
 
 void
-BufferedLayerWriter::write_frame(const uint8_t* frame, uint64_t frame_number)
+BufferedLayerWriter::write_frame(const uint8_t* frame,
+                                 uint64_t frame_number,
+                                 const RowsWritten& rows_written)
 {
     if (!current_) {
         take_buffer(lattice_.layer_of_frame(frame_number));
     }
-    current_->scatter(lattice_, frame, frame_number);
+    current_->scatter(lattice_, frame, frame_number, rows_written);
 }
 
 void

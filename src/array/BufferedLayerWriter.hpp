@@ -41,7 +41,9 @@ class BufferedLayerWriter final : public LayerWriter
                         LayerWritten layer_written);
     ~BufferedLayerWriter() override;
 
-    void write_frame(const uint8_t* frame, uint64_t frame_number) override;
+    void write_frame(const uint8_t* frame,
+                     uint64_t frame_number,
+                     const RowsWritten& rows_written) override;
     void end_layer(uint64_t layer, std::span<const uint64_t> missing) override;
     /// Unmapping hundreds of MiB of layer buffers takes the kernel tens of
     /// milliseconds: done now and by the workers as they finish the last

@@ -42,7 +42,9 @@ DirectLayerWriter::DirectLayerWriter(const ArraySpec& spec,
 }
 
 void
-DirectLayerWriter::write_frame(const uint8_t* frame, uint64_t frame_number)
+DirectLayerWriter::write_frame(const uint8_t* frame,
+                               uint64_t frame_number,
+                               const RowsWritten& rows_written)
 {
     try {
         if (!layer_open_) {
@@ -55,6 +57,9 @@ DirectLayerWriter::write_frame(const uint8_t* frame, uint64_t frame_number)
         layer_failed_ = true; // the layer is never claimed
         errors_.record(error); // so that close() reports it too
         throw;
+    }
+    if (rows_written) { // (the whole frame: its staging is not per band)
+        rows_written(0, lattice_.frame_height());
     }
 }
 

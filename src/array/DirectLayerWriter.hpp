@@ -37,7 +37,9 @@ class DirectLayerWriter final : public LayerWriter
                       FirstError& errors,
                       LayerWritten layer_written);
 
-    void write_frame(const uint8_t* frame, uint64_t frame_number) override;
+    void write_frame(const uint8_t* frame,
+                     uint64_t frame_number,
+                     const RowsWritten& rows_written) override;
     void end_layer(uint64_t layer, std::span<const uint64_t> missing) override;
     void end_of_frames() override {} // no layer buffers
     void finish() override;

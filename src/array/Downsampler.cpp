@@ -1,5 +1,6 @@
 #include "array/Downsampler.hpp"
 
+#include "array/MeanRowU16.hpp"
 #include "format/DataType.hpp"
 #include "util/ZarrError.hpp"
 
@@ -219,7 +220,11 @@ halve_row(const SourceRows& rows, uint64_t width, uint8_t* __restrict output)
         }
     };
     const uint64_t pairs = width / 2;
-    for (uint64_t x = 0; x < pairs; ++x) {
+    uint64_t x = 0;
+    if constexpr (Method == ZarrDownsamplingMethod_Mean && std::is_same_v<T, uint16_t>) {
+        x = mean_row_u16<TwoPlanes>(a, b, c, d, pairs, output);
+    }
+    for (; x < pairs; ++x) {
         store<T>(output, x, block([x](const uint8_t* row) {
                      return load_adjacent<Method, T>(row, x);
                  }));
@@ -265,25 +270,28 @@ reduce_frame(uint64_t height,
              bool halve_xy,
              const uint8_t* first,
              const uint8_t* second,
-             uint8_t* output)
+             uint8_t* output,
+             uint64_t output_begin,
+             uint64_t output_end)
 {
-    if (!halve_xy) {
+    if (!halve_xy) { // output rows are input rows
+        const std::size_t offset = output_begin * width * sizeof(T);
+        const uint64_t pixels = (output_end - output_begin) * width;
         if (second) {
-            combine_planes<Method, T>(first, second, height * width, output);
+            combine_planes<Method, T>(first + offset, second + offset, pixels, output + offset);
         } else {
             // 1×1 blocks of one plane: every method keeps the sample.
-            std::memcpy(output, first, height * width * sizeof(T));
+            std::memcpy(output + offset, first + offset, pixels * sizeof(T));
         }
         return;
     }
     const std::size_t input_row_bytes = width * sizeof(T);
     const std::size_t output_row_bytes = (width + 1) / 2 * sizeof(T);
-    const uint64_t output_height = (height + 1) / 2;
-    for (uint64_t y = 0; y < output_height; ++y) {
+    for (uint64_t y = output_begin; y < output_end; ++y) {
         const uint64_t top = 2 * y;
         const uint64_t bottom = std::min(top + 1, height - 1);
         uint8_t* output_row = output + y * output_row_bytes;
-        if (top + 2 < height) {
+        if (top + 2 < height && y + 1 < output_end) {
             const std::size_t next = (top + 2) * input_row_bytes;
             const std::size_t bytes = std::min<uint64_t>(2, height - top - 2) * input_row_bytes;
             prefetch_rows(first + next, bytes);
@@ -439,7 +447,47 @@ Downsampler::reduce(const uint8_t* first,
              "Downsampler::reduce got a second plane, but this step does not "
              "halve Z");
     }
-    kernel_(height_, width_, halve_xy_, first, second, output);
+    kernel_(height_, width_, halve_xy_, first, second, output, 0, output_height());
+}
+
+void
+Downsampler::reduce_rows(const uint8_t* first,
+                         const uint8_t* second,
+                         uint8_t* output,
+                         uint64_t first_row,
+                         uint64_t rows) const
+{
+    if (first_row > height_ || rows > height_ - first_row) {
+        fail(ZarrStatusCode_InvalidArgument,
+             "rows ",
+             first_row,
+             " to ",
+             first_row + rows,
+             " are not all in a frame of ",
+             height_,
+             " rows");
+    }
+    const bool at_end = first_row + rows == height_;
+    if (halve_xy_ && (first_row % 2 != 0 || (rows % 2 != 0 && !at_end))) {
+        fail(ZarrStatusCode_InvalidArgument,
+             "rows ",
+             first_row,
+             " to ",
+             first_row + rows,
+             " split a pair of rows that reduce together");
+    }
+    if (!first || !output) {
+        fail(ZarrStatusCode_InvalidArgument,
+             "Downsampler::reduce_rows needs an input and an output frame");
+    }
+    if (second && !halve_z_) {
+        fail(ZarrStatusCode_InvalidArgument,
+             "Downsampler::reduce_rows got a second plane, but this step does not "
+             "halve Z");
+    }
+    const uint64_t begin = halve_xy_ ? first_row / 2 : first_row;
+    const uint64_t end = halve_xy_ ? (first_row + rows + 1) / 2 : first_row + rows;
+    kernel_(height_, width_, halve_xy_, first, second, output, begin, end);
 }
 
 } // namespace zarr

@@ -38,6 +38,7 @@ class Downsampler
                 bool halve_xy,
                 bool halve_z);
 
+    uint64_t input_height() const { return height_; }
     uint64_t output_height() const;
     uint64_t output_width() const;
     std::size_t input_frame_bytes() const;
@@ -53,15 +54,31 @@ class Downsampler
                 const uint8_t* second,
                 uint8_t* output) const;
 
+    /// As reduce(), for input rows [first_row, first_row + rows) only: writes
+    /// the output rows they make into the output frame at `output` (rows
+    /// first_row / 2 on, or first_row on when Y/X are kept). Lets a caller
+    /// reduce a frame band by band while each band is in the cache. Throws
+    /// ZarrError(InvalidArgument) as reduce() does, and for rows outside the
+    /// frame or, when Y is halved, a band that splits a row pair (an odd
+    /// `first_row`, or odd `rows` short of the frame's end).
+    void reduce_rows(const uint8_t* first,
+                     const uint8_t* second,
+                     uint8_t* output,
+                     uint64_t first_row,
+                     uint64_t rows) const;
+
   private:
     /// One instantiation per (pixel type, method), chosen at construction so
-    /// reduce() does not dispatch per pixel.
+    /// reduce() does not dispatch per pixel. Writes output rows
+    /// [output_begin, output_end).
     using FrameKernel = void (*)(uint64_t height,
                                  uint64_t width,
                                  bool halve_xy,
                                  const uint8_t* first,
                                  const uint8_t* second,
-                                 uint8_t* output);
+                                 uint8_t* output,
+                                 uint64_t output_begin,
+                                 uint64_t output_end);
 
     FrameKernel kernel_;
     uint64_t height_;

@@ -11,6 +11,14 @@
 #include <unistd.h>
 
 namespace zarr {
+namespace {
+
+/// About how many bytes of a frame's rows scatter() copies before telling
+/// RowsWritten: well inside a core's L2 cache, with room for what the
+/// callback writes.
+constexpr uint64_t kBandBytes = 128 * 1024;
+
+} // namespace
 
 LayerBuffer::LayerBuffer(std::size_t slot_count, std::size_t chunk_bytes)
   : slot_count_(slot_count)
@@ -72,7 +80,10 @@ LayerBuffer::clear()
 }
 
 void
-LayerBuffer::scatter(const ChunkLattice& lattice, const uint8_t* frame, uint64_t frame_number)
+LayerBuffer::scatter(const ChunkLattice& lattice,
+                     const uint8_t* frame,
+                     uint64_t frame_number,
+                     const LayerWriter::RowsWritten& rows_written)
 {
     const auto location = lattice.locate(frame_number);
     const std::size_t across = lattice.chunks_across();
@@ -91,8 +102,13 @@ LayerBuffer::scatter(const ChunkLattice& lattice, const uint8_t* frame, uint64_t
     }
 
     // Row by row through the frame (the caller's memory is read in order),
-    // each row cut into its chunks' tile rows.
+    // each row cut into its chunks' tile rows; after each band, what the
+    // band's rows are also wanted for (see RowsWritten). An even number of
+    // rows per band, so that a 2x2 reduction never straddles two; small
+    // enough to stay in the cache.
     const uint64_t height = lattice.frame_height();
+    const uint64_t band_rows = std::max<uint64_t>(2, kBandBytes / frame_row / 2 * 2);
+    uint64_t band_start = 0;
     for (uint64_t y = 0; y < height; ++y) {
         uint8_t* const* row_tiles = tiles.data() + (y / tile_height) * across;
         const std::size_t offset_in_tile = (y % tile_height) * tile_row;
@@ -106,6 +122,10 @@ LayerBuffer::scatter(const ChunkLattice& lattice, const uint8_t* frame, uint64_t
             } else {
                 std::memset(target, 0, width);
             }
+        }
+        if (rows_written && (y + 1 - band_start == band_rows || y + 1 == height)) {
+            rows_written(band_start, y + 1 - band_start);
+            band_start = y + 1;
         }
     }
     streaming_copy_fence(); // the layer may go to a worker next

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "array/LayerWriter.hpp"
+
 #include <cstddef>
 #include <cstdint>
 
@@ -37,8 +39,12 @@ class LayerBuffer
     void discard(std::size_t slot);
 
     /// Copies frame `frame_number` of `lattice` into its tiles of the
-    /// chunks (NULL `frame`: zeros).
-    void scatter(const ChunkLattice& lattice, const uint8_t* frame, uint64_t frame_number);
+    /// chunks (NULL `frame`: zeros), telling `rows_written` (if any) of
+    /// each band of rows once copied.
+    void scatter(const ChunkLattice& lattice,
+                 const uint8_t* frame,
+                 uint64_t frame_number,
+                 const LayerWriter::RowsWritten& rows_written = {});
 
   private:
     std::size_t slot_count_;

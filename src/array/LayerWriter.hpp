@@ -22,11 +22,21 @@ class LayerWriter
     /// when one of its writes failed. Layers may be reported out of order.
     using LayerWritten = std::function<void(uint64_t layer, bool ok)>;
 
+    /// Called on the caller's thread as a frame is written, for each band
+    /// of its rows in order (`rows` from `first_row`), right after the band
+    /// was read: the rows are then still in the cache, and whoever needs
+    /// them too (the pyramid's next level) reads them from there, not from
+    /// memory a second time. Empty: nobody does.
+    using RowsWritten = std::function<void(uint64_t first_row, uint64_t rows)>;
+
     virtual ~LayerWriter() = default;
 
     /// Writes frame `frame_number` (the array's frame order); the first
-    /// frame of a layer opens it. NULL `frame` means zeros.
-    virtual void write_frame(const uint8_t* frame, uint64_t frame_number) = 0;
+    /// frame of a layer opens it. NULL `frame` means zeros. Bands go to
+    /// `rows_written` (see RowsWritten) even when the frame is zeros.
+    virtual void write_frame(const uint8_t* frame,
+                             uint64_t frame_number,
+                             const RowsWritten& rows_written) = 0;
 
     /// `layer` has every frame it will get; `missing` lists the frames it
     /// never got, which must read as zeros.

@@ -3,6 +3,7 @@
 #include "array/FrameBanding.hpp"
 #include "format/DataType.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace zarr {
@@ -79,6 +80,7 @@ Pyramid::Pyramid(const std::vector<PyramidLevel>& levels,
         step.piece_rows_out = piece_rows(to);
         step.pieces_out = ceil_div(frame_height(to), step.piece_rows_out);
         step.output_row_bytes = frame_width(to) * bytes_of(to.data_type);
+        step.input_row_bytes = frame_width(from) * bytes_of(from.data_type);
         step.halves_xy = levels[i].halves_xy;
         step.halves_z = levels[i].halves_z;
         if (step.halves_z) {
@@ -99,21 +101,25 @@ Pyramid::write_frame(const uint8_t* frame, uint64_t frame_number)
 void
 Pyramid::write_level(std::size_t level, const uint8_t* frame, uint64_t frame_number)
 {
-    levels_[level]->write_frame(frame, frame_number);
     if (level + 1 == levels_.size()) {
+        levels_[level]->write_frame(frame, frame_number);
         return;
     }
+    // What the next level needs of this piece is done band by band as the
+    // level's writer copies it (see LayerWriter::RowsWritten), while the
+    // band is in the cache: the piece is read from memory once.
     Step& step = steps_[level];
-    if (!frame) { // the downsampler needs pixels: zeros are real zeros here
+    const uint8_t* pixels = frame;
+    if (!pixels) { // the downsampler needs pixels: zeros are real zeros here
         if (step.zeros.empty()) {
             step.zeros.resize(step.downsampler.input_frame_bytes());
         }
-        frame = step.zeros.data();
+        pixels = step.zeros.data();
     }
     const uint64_t frame_of_piece = frame_number / step.pieces_in;
     const uint64_t band = frame_number % step.pieces_in;
     if (!step.halves_z) {
-        reduce_piece(level, frame, nullptr, frame_of_piece, band);
+        write_reducing(level, frame, frame_number, pixels, nullptr, frame_of_piece, band);
         return;
     }
     // Frame numbers run in C order over the frame dimensions, Z last: split
@@ -124,29 +130,64 @@ Pyramid::write_level(std::size_t level, const uint8_t* frame, uint64_t frame_num
     const uint64_t next_frame = outer * step.planes_out + z / 2;
     const bool last_odd_plane = z % 2 == 0 && z + 1 == step.planes_in;
     if (last_odd_plane) {
-        reduce_piece(level, frame, nullptr, next_frame, band);
+        write_reducing(level, frame, frame_number, pixels, nullptr, next_frame, band);
         return;
     }
     const uint64_t key = next_frame * step.pieces_in + band;
     const auto waiting = step.waiting.find(key);
-    if (waiting == step.waiting.end()) {
+    if (waiting == step.waiting.end()) { // the first of the pair: it waits
         auto& copy = step.waiting[key];
         if (!step.spare.empty()) { // plane buffers are reused, not reallocated
             copy = std::move(step.spare.back());
             step.spare.pop_back();
         }
-        copy.assign(frame, frame + step.downsampler.input_frame_bytes());
+        copy.resize(step.downsampler.input_frame_bytes());
+        const std::size_t row_bytes = step.input_row_bytes;
+        levels_[level]->write_frame(frame, frame_number, [&](uint64_t first_row, uint64_t rows) {
+            std::memcpy(copy.data() + first_row * row_bytes,
+                        pixels + first_row * row_bytes,
+                        rows * row_bytes);
+        });
         return;
     }
     // The partner came: the even plane goes first whichever came first.
     std::vector<uint8_t> partner = std::move(waiting->second);
     step.waiting.erase(waiting);
     if (z % 2 == 1) {
-        reduce_piece(level, partner.data(), frame, next_frame, band);
+        write_reducing(level, frame, frame_number, partner.data(), pixels, next_frame, band);
     } else {
-        reduce_piece(level, frame, partner.data(), next_frame, band);
+        write_reducing(level, frame, frame_number, pixels, partner.data(), next_frame, band);
     }
     step.spare.push_back(std::move(partner));
+}
+
+void
+Pyramid::write_reducing(std::size_t level,
+                        const uint8_t* frame,
+                        uint64_t frame_number,
+                        const uint8_t* first,
+                        const uint8_t* second,
+                        uint64_t next_frame,
+                        uint64_t band)
+{
+    const bool was_open = steps_[level].output_open;
+    const auto [downsampler, output] = open_piece(level, next_frame, band);
+    const uint64_t height = downsampler->input_height();
+    try {
+        levels_[level]->write_frame(frame, frame_number, [&](uint64_t first_row, uint64_t rows) {
+            // A frame's last band may have rows past the frame (chunk padding).
+            if (first_row < height) {
+                downsampler->reduce_rows(
+                  first, second, output, first_row, std::min(rows, height - first_row));
+            }
+        });
+    } catch (...) {
+        // As if this piece never came: the next level's open piece (if any)
+        // keeps only the rows it had.
+        steps_[level].output_open = was_open;
+        throw;
+    }
+    close_piece(level, band, *downsampler);
 }
 
 void
@@ -156,20 +197,35 @@ Pyramid::reduce_piece(std::size_t level,
                       uint64_t next_frame,
                       uint64_t band)
 {
+    const auto [downsampler, output] = open_piece(level, next_frame, band);
+    downsampler->reduce(first, second, output);
+    close_piece(level, band, *downsampler);
+}
+
+Pyramid::Reduction
+Pyramid::open_piece(std::size_t level, uint64_t next_frame, uint64_t band)
+{
     // (Unbanded, a piece is a frame: one piece in, one out.)
     Step& step = steps_[level];
     const bool last = band + 1 == step.pieces_in;
-    const Downsampler& downsampler = last ? step.last_piece_downsampler : step.downsampler;
     // Bands have an even number of rows: a band's rows of the next level
     // start at half its first row (its first row when Y is not halved),
     // inside one piece there.
     const uint64_t row = band * step.piece_rows_in / (step.halves_xy ? 2 : 1);
     const uint64_t offset = row % step.piece_rows_out;
-    downsampler.reduce(first, second, step.output.data() + offset * step.output_row_bytes);
     step.output_open = true;
     step.output_piece = next_frame * step.pieces_out + row / step.piece_rows_out;
-    step.rows_filled = offset + downsampler.output_height();
-    if (step.rows_filled == step.piece_rows_out || last) {
+    step.open_offset = offset;
+    return { last ? &step.last_piece_downsampler : &step.downsampler,
+             step.output.data() + offset * step.output_row_bytes };
+}
+
+void
+Pyramid::close_piece(std::size_t level, uint64_t band, const Downsampler& downsampler)
+{
+    Step& step = steps_[level];
+    step.rows_filled = step.open_offset + downsampler.output_height();
+    if (step.rows_filled == step.piece_rows_out || band + 1 == step.pieces_in) {
         emit_piece(level);
     }
 }

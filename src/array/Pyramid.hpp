@@ -68,6 +68,8 @@ class Pyramid
         uint64_t pieces_out = 1;     // pieces per level-k+1 frame
         uint64_t piece_rows_out = 0; // rows per level-k+1 piece
         std::size_t output_row_bytes = 0;
+        std::size_t input_row_bytes = 0;
+        uint64_t open_offset = 0;    // the open piece's first row being filled
         uint64_t rows_filled = 0;    // of `output`, while a piece is open
         bool output_open = false;
         uint64_t output_piece = 0;   // the open piece's number at level k+1
@@ -84,7 +86,28 @@ class Pyramid
         std::vector<std::vector<uint8_t>> spare;
     };
 
+    /// Where a level-k piece's reduction goes: its downsampler, and its
+    /// first row in the next level's open piece.
+    struct Reduction
+    {
+        const Downsampler* downsampler;
+        uint8_t* output;
+    };
+
     void write_level(std::size_t level, const uint8_t* frame, uint64_t frame_number);
+    /// Writes `frame` to level `level` and reduces `first` (and `second`,
+    /// see reduce_piece) band by band as it goes.
+    void write_reducing(std::size_t level,
+                        const uint8_t* frame,
+                        uint64_t frame_number,
+                        const uint8_t* first,
+                        const uint8_t* second,
+                        uint64_t next_frame,
+                        uint64_t band);
+    /// Opens band `band`'s rows of the next level's piece; close_piece
+    /// records them and hands the piece on when full.
+    Reduction open_piece(std::size_t level, uint64_t next_frame, uint64_t band);
+    void close_piece(std::size_t level, uint64_t band, const Downsampler& downsampler);
     /// Reduces band `band` of level `level` (`first`, and with Z halved
     /// `second`, the same band of the odd plane, or null for a plane that
     /// passes through) into its rows of the next level's open piece, of
