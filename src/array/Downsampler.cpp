@@ -438,16 +438,7 @@ Downsampler::reduce(const uint8_t* first,
                     const uint8_t* second,
                     uint8_t* output) const
 {
-    if (!first || !output) {
-        fail(ZarrStatusCode_InvalidArgument,
-             "Downsampler::reduce needs an input and an output frame");
-    }
-    if (second && !halve_z_) {
-        fail(ZarrStatusCode_InvalidArgument,
-             "Downsampler::reduce got a second plane, but this step does not "
-             "halve Z");
-    }
-    kernel_(height_, width_, halve_xy_, first, second, output, 0, output_height());
+    reduce_rows(first, second, output, 0, height_);
 }
 
 void
@@ -478,11 +469,11 @@ Downsampler::reduce_rows(const uint8_t* first,
     }
     if (!first || !output) {
         fail(ZarrStatusCode_InvalidArgument,
-             "Downsampler::reduce_rows needs an input and an output frame");
+             "Downsampler::reduce needs an input and an output frame");
     }
     if (second && !halve_z_) {
         fail(ZarrStatusCode_InvalidArgument,
-             "Downsampler::reduce_rows got a second plane, but this step does not "
+             "Downsampler::reduce got a second plane, but this step does not "
              "halve Z");
     }
     const uint64_t begin = halve_xy_ ? first_row / 2 : first_row;
