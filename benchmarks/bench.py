@@ -771,22 +771,29 @@ def run_python(python: Path, args: list[str], timeout: float = CHILD_TIMEOUT_S,
 
 
 def ensure_published_venv() -> None:
-    """Create benchmarks/.venv-published with the published wheel (and the project's numpy)."""
+    """Create benchmarks/.venv-published with the published wheel, and the project's numpy
+    and zarr (zarr for tests/python/test_readme.py, which runs the README's quick start
+    against the published wheel too and reads it back with zarr)."""
     if PUBLISHED_PYTHON.exists():
-        ok = subprocess.run([str(PUBLISHED_PYTHON), "-c", "import acquire_zarr, numpy"],
+        ok = subprocess.run([str(PUBLISHED_PYTHON), "-c", "import acquire_zarr, numpy, zarr"],
                             capture_output=True).returncode == 0
         if ok:
             return
     log(f"creating {PUBLISHED_VENV} with {PUBLISHED_REQUIREMENT} ...")
     venv.EnvBuilder(with_pip=True, clear=True).create(PUBLISHED_VENV)
-    numpy_req = "numpy"
-    if OURS_PYTHON.exists():  # same numpy as the project's venv: same frame handling
-        r = subprocess.run([str(OURS_PYTHON), "-c", "import numpy; print(numpy.__version__)"],
-                           capture_output=True, text=True)
-        if r.returncode == 0:
-            numpy_req = f"numpy=={r.stdout.strip()}"
-    subprocess.run([str(PUBLISHED_PYTHON), "-m", "pip", "install", "--quiet",
-                    PUBLISHED_REQUIREMENT, numpy_req], check=True)
+    requirements = [PUBLISHED_REQUIREMENT]
+    for package in ("numpy", "zarr"):
+        requirement = package
+        if OURS_PYTHON.exists():  # the project's version: same frame handling, same reader
+            r = subprocess.run(
+                [str(OURS_PYTHON), "-c",
+                 f"from importlib.metadata import version; print(version('{package}'))"],
+                capture_output=True, text=True)
+            if r.returncode == 0:
+                requirement = f"{package}=={r.stdout.strip()}"
+        requirements.append(requirement)
+    subprocess.run([str(PUBLISHED_PYTHON), "-m", "pip", "install", "--quiet", *requirements],
+                   check=True)
 
 
 def python_for(impl: str) -> Path:
