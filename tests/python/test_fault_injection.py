@@ -29,6 +29,11 @@ CONFIGS = [
     # A bounded array with a pyramid: every level must keep its promise.
     StreamConfig(name="pyramid", frame_shape=(64, 64), chunk=(2, 16, 16), shard=(2, 2, 2),
                  frames=12, bounded=True, downsampling="mean"),
+    # ... uncompressed: each level's frames go straight into their shards,
+    # so a failed write fails the append itself, possibly after the lower
+    # levels took the frame (and with a level's next-level piece half made).
+    StreamConfig(name="raw-pyramid", codec="none", frame_shape=(64, 64), chunk=(2, 16, 16),
+                 shard=(2, 2, 2), frames=12, bounded=True, downsampling="mean"),
     # t, z, y, x with t chunk 1: the unit of work is a band of 2 planes;
     # shards 2 deep in t and z, so a shard's bands interleave with other
     # shards' (z has 3 bands, the last in an edge shard). Ends mid-row.
