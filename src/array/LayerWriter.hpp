@@ -26,7 +26,8 @@ class LayerWriter
     /// of its rows in order (`rows` from `first_row`), right after the band
     /// was read: the rows are then still in the cache, and whoever needs
     /// them too (the pyramid's next level) reads them from there, not from
-    /// memory a second time. Empty: nobody does.
+    /// memory a second time. Empty: nobody does. It must not write frames
+    /// itself (scatter's per-thread tile table is in use while it runs).
     using RowsWritten = std::function<void(uint64_t first_row, uint64_t rows)>;
 
     virtual ~LayerWriter() = default;
