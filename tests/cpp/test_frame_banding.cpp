@@ -24,7 +24,6 @@ using zarr::FrameAssembler;
 using zarr::PyramidLevel;
 
 using aqz_test::check;
-using aqz_test::failures;
 
 namespace {
 

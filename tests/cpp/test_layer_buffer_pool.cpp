@@ -21,7 +21,6 @@ using zarr::LayerBufferPool;
 using zarr::ThreadPool;
 
 using aqz_test::check;
-using aqz_test::failures;
 
 namespace {
 

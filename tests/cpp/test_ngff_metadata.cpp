@@ -27,7 +27,6 @@ using zarr::NgffMetadata;
 using Json = NgffMetadata::Json;
 
 using aqz_test::check;
-using aqz_test::failures;
 
 namespace {
 

@@ -16,7 +16,6 @@ using zarr::PyramidLevel;
 using zarr::plan_pyramid;
 
 using aqz_test::check;
-using aqz_test::failures;
 
 namespace {
 
