@@ -143,22 +143,41 @@ Pyramid::write_level(std::size_t level, const uint8_t* frame, uint64_t frame_num
         }
         copy.resize(step.downsampler.input_frame_bytes());
         const std::size_t row_bytes = step.input_row_bytes;
-        levels_[level]->write_frame(frame, frame_number, [&](uint64_t first_row, uint64_t rows) {
-            std::memcpy(copy.data() + first_row * row_bytes,
-                        pixels + first_row * row_bytes,
-                        rows * row_bytes);
-        });
+        const uint64_t plane_rows = copy.size() / row_bytes;
+        uint64_t copied = 0;
+        const auto copy_through = [&](uint64_t end) {
+            end = std::min(end, plane_rows);
+            if (end > copied) {
+                std::memcpy(copy.data() + copied * row_bytes,
+                            pixels + copied * row_bytes,
+                            (end - copied) * row_bytes);
+                copied = end;
+            }
+        };
+        try {
+            levels_[level]->write_frame(frame, frame_number, [&](uint64_t first_row, uint64_t rows) {
+                copy_through(first_row + rows);
+            });
+        } catch (...) {
+            // The plane waits whether or not this level could store it (see
+            // write_reducing).
+            copy_through(plane_rows);
+            throw;
+        }
         return;
     }
     // The partner came: the even plane goes first whichever came first.
     std::vector<uint8_t> partner = std::move(waiting->second);
     step.waiting.erase(waiting);
-    if (z % 2 == 1) {
-        write_reducing(level, frame, frame_number, partner.data(), pixels, next_frame, band);
-    } else {
-        write_reducing(level, frame, frame_number, pixels, partner.data(), next_frame, band);
-    }
+    // (Back to the spare ones also when this level's write throws:
+    // write_reducing has reduced the pair by then.)
     step.spare.push_back(std::move(partner));
+    const uint8_t* partner_pixels = step.spare.back().data();
+    if (z % 2 == 1) {
+        write_reducing(level, frame, frame_number, partner_pixels, pixels, next_frame, band);
+    } else {
+        write_reducing(level, frame, frame_number, pixels, partner_pixels, next_frame, band);
+    }
 }
 
 void
@@ -170,21 +189,26 @@ Pyramid::write_reducing(std::size_t level,
                         uint64_t next_frame,
                         uint64_t band)
 {
-    const bool was_open = steps_[level].output_open;
     const auto [downsampler, output] = open_piece(level, next_frame, band);
     const uint64_t height = downsampler->input_height();
+    uint64_t reduced = 0; // rows of `first` done; bands come in order
+    const auto reduce_through = [&](uint64_t end) {
+        end = std::min(end, height); // a last band may reach into chunk padding
+        if (end > reduced) {
+            downsampler->reduce_rows(first, second, output, reduced, end - reduced);
+            reduced = end;
+        }
+    };
     try {
         levels_[level]->write_frame(frame, frame_number, [&](uint64_t first_row, uint64_t rows) {
-            // A frame's last band may have rows past the frame (chunk padding).
-            if (first_row < height) {
-                downsampler->reduce_rows(
-                  first, second, output, first_row, std::min(rows, height - first_row));
-            }
+            reduce_through(first_row + rows);
         });
     } catch (...) {
-        // As if this piece never came: the next level's open piece (if any)
-        // keeps only the rows it had.
-        steps_[level].output_open = was_open;
+        // The next level takes what was appended whether or not this level
+        // could store it (its own claims stay true either way): finish the
+        // reduction and hand it on, then report this level's failure.
+        reduce_through(height);
+        close_piece(level, band, *downsampler);
         throw;
     }
     close_piece(level, band, *downsampler);

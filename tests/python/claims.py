@@ -91,21 +91,38 @@ class StreamConfig:
             store_path=store, arrays=[array], overwrite=True, max_threads=self.threads,
             version=aqz.ZarrVersion.V3 if self.version == "v3" else aqz.ZarrVersion.V2)
 
-    def levels(self) -> list:
-        """(key, reference) of each stored array: level 0, then the pyramid."""
+    def levels(self, given: Optional[int] = None) -> list:
+        """(key, reference) of each stored array: level 0, then the pyramid.
+        `given`: the stream got only its first `given` frames (it stopped
+        early); they shape the pyramid's last row where Z halves."""
         import pyramid_reference as pr
 
         reference = self.reference()
         if not self.downsampling:
             return [(KEY, reference)]
-        assert not self.planes, "pyramid references are for t, y, x"
         # With a pyramid the image is a group; its levels are 0, 1, ...
-        # Frames are independent in t (only Y, X halve), so each level's
-        # first rows come from level 0's first rows.
-        plan = pr.plan_levels(
-            [self.frames if self.bounded else 0, *self.frame_shape], list(self.chunk), list(self.shard),
-            [aqz.DimensionType.TIME, aqz.DimensionType.SPACE, aqz.DimensionType.SPACE], 0)
+        # Rows are independent in t (Y, X and Z halve within a row), so each
+        # level's whole rows come from level 0's whole rows.
+        assert not self.planes or self.frames % self.planes == 0, "pyramids need whole rows"
+        space = aqz.DimensionType.SPACE
+        sizes = [self.rows if self.bounded else 0, *([self.planes] if self.planes else []),
+                 *self.frame_shape]
+        plan = pr.plan_levels(sizes, list(self.chunk), list(self.shard),
+                              [aqz.DimensionType.TIME, *[space] * (len(sizes) - 1)], 0)
         arrays = pr.pyramid(reference, plan, aqz.DownsamplingMethod.MEAN)
+        if self.planes and given is not None and given % self.planes:
+            # A row cut short: the planes it got are reduced in pairs, the
+            # last even plane without its partner passes through in Z (as
+            # the stream does at close), and the planes never made read as
+            # zeros.
+            row = given // self.planes
+            partial = reference[row:row + 1, :given % self.planes]
+            for k, level in enumerate(plan[1:], start=1):
+                partial = pr.downsample_step(partial, aqz.DownsamplingMethod.MEAN,
+                                             level.halves_yx, level.z_axis)
+                arrays[k] = arrays[k].copy()
+                arrays[k][row] = 0
+                arrays[k][row, :partial.shape[1]] = partial[0]
         return [(f"{KEY}/{k}", a) for k, a in enumerate(arrays)]
 
 
@@ -152,12 +169,13 @@ GROWTH_RETRIES: list = []  # reads retried by read_growing
 
 
 def check_claims(store: Path, config: StreamConfig, readers=("zarr", "tensorstore"),
-                 live: bool = False) -> list:
+                 live: bool = False, given: Optional[int] = None) -> list:
     """Every row each array claims reads back as the reference; returns the
     claimed rows per array (None where the array has no metadata). `live`:
-    the writer is still running (see read_growing)."""
+    the writer is still running (see read_growing). `given`: see
+    StreamConfig.levels."""
     rows_per_array = []
-    for key, reference in config.levels():
+    for key, reference in config.levels(given):
         rows = claimed_rows(store, key, config.version)
         rows_per_array.append(rows)
         if rows is None:
