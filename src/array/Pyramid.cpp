@@ -143,27 +143,12 @@ Pyramid::write_level(std::size_t level, const uint8_t* frame, uint64_t frame_num
         }
         copy.resize(step.downsampler.input_frame_bytes());
         const std::size_t row_bytes = step.input_row_bytes;
-        const uint64_t plane_rows = copy.size() / row_bytes;
-        uint64_t copied = 0;
-        const auto copy_through = [&](uint64_t end) {
-            end = std::min(end, plane_rows);
-            if (end > copied) {
-                std::memcpy(copy.data() + copied * row_bytes,
-                            pixels + copied * row_bytes,
-                            (end - copied) * row_bytes);
-                copied = end;
-            }
-        };
-        try {
-            levels_[level]->write_frame(frame, frame_number, [&](uint64_t first_row, uint64_t rows) {
-                copy_through(first_row + rows);
-            });
-        } catch (...) {
-            // The plane waits whether or not this level could store it (see
-            // write_reducing).
-            copy_through(plane_rows);
-            throw;
-        }
+        write_taking_rows(
+          level, frame, frame_number, copy.size() / row_bytes, [&](uint64_t begin, uint64_t end) {
+              std::memcpy(copy.data() + begin * row_bytes,
+                          pixels + begin * row_bytes,
+                          (end - begin) * row_bytes);
+          });
         return;
     }
     // The partner came: the even plane goes first whichever came first.
@@ -190,28 +175,47 @@ Pyramid::write_reducing(std::size_t level,
                         uint64_t band)
 {
     const auto [downsampler, output] = open_piece(level, next_frame, band);
-    const uint64_t height = downsampler->input_height();
-    uint64_t reduced = 0; // rows of `first` done; bands come in order
-    const auto reduce_through = [&](uint64_t end) {
-        end = std::min(end, height); // a last band may reach into chunk padding
-        if (end > reduced) {
-            downsampler->reduce_rows(first, second, output, reduced, end - reduced);
-            reduced = end;
-        }
-    };
     try {
-        levels_[level]->write_frame(frame, frame_number, [&](uint64_t first_row, uint64_t rows) {
-            reduce_through(first_row + rows);
-        });
+        write_taking_rows(level,
+                          frame,
+                          frame_number,
+                          downsampler->input_height(),
+                          [&](uint64_t begin, uint64_t end) {
+                              downsampler->reduce_rows(first, second, output, begin, end - begin);
+                          });
     } catch (...) {
-        // The next level takes what was appended whether or not this level
-        // could store it (its own claims stay true either way): finish the
-        // reduction and hand it on, then report this level's failure.
-        reduce_through(height);
-        close_piece(level, band, *downsampler);
+        close_piece(level, band, *downsampler); // the rows are all reduced
         throw;
     }
     close_piece(level, band, *downsampler);
+}
+
+void
+Pyramid::write_taking_rows(std::size_t level,
+                           const uint8_t* frame,
+                           uint64_t frame_number,
+                           uint64_t rows,
+                           const std::function<void(uint64_t begin, uint64_t end)>& take)
+{
+    uint64_t taken = 0;
+    const auto take_through = [&](uint64_t end) {
+        end = std::min(end, rows); // a last band may reach into chunk padding
+        if (end > taken) {
+            take(taken, end);
+            taken = end;
+        }
+    };
+    try {
+        levels_[level]->write_frame(frame, frame_number, [&](uint64_t first_row, uint64_t count) {
+            take_through(first_row + count);
+        });
+    } catch (...) {
+        // The next level takes what was appended whether or not this level
+        // could store it (its own claims stay true either way): its rows
+        // are finished from the caller's frame, then the failure goes on.
+        take_through(rows);
+        throw;
+    }
 }
 
 void

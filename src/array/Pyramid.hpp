@@ -7,6 +7,7 @@
 #include "util/FirstError.hpp"
 #include "util/ThreadPool.hpp"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -104,6 +105,15 @@ class Pyramid
                         const uint8_t* second,
                         uint64_t next_frame,
                         uint64_t band);
+    /// Writes `frame` to level `level`, calling `take(begin, end)` for each
+    /// band of its first `rows` rows as the writer copies it (in order, so
+    /// the band is in the cache). If the write throws, `take` still gets
+    /// every row before the exception goes on.
+    void write_taking_rows(std::size_t level,
+                           const uint8_t* frame,
+                           uint64_t frame_number,
+                           uint64_t rows,
+                           const std::function<void(uint64_t begin, uint64_t end)>& take);
     /// Opens band `band`'s rows of the next level's piece; close_piece
     /// records them and hands the piece on when full.
     Reduction open_piece(std::size_t level, uint64_t next_frame, uint64_t band);
