@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <exception>
 
 namespace zarr {
 namespace {
@@ -274,22 +275,40 @@ Pyramid::emit_piece(std::size_t level)
 void
 Pyramid::flush()
 {
+    // Every level is flushed even when one fails (its failure is recorded
+    // already): what the others took is written, and what of it is in
+    // storage is claimed. The first failure goes on at the end.
+    std::exception_ptr first_failure;
+    const auto attempt = [&](const auto& work) {
+        try {
+            work();
+        } catch (...) {
+            if (!first_failure) {
+                first_failure = std::current_exception();
+            }
+        }
+    };
     // Upwards: each level's stragglers go into the next before that one
     // is flushed.
     for (std::size_t level = 0; level < levels_.size(); ++level) {
         if (level < steps_.size()) {
             Step& step = steps_[level];
             if (step.output_open) { // a band of a frame cut short
-                emit_piece(level);
+                attempt([&] { emit_piece(level); });
             }
             auto waiting = std::move(step.waiting);
             step.waiting.clear();
             for (auto& [key, plane] : waiting) { // by frame, then band
-                reduce_piece(level, plane.data(), nullptr, key / step.pieces_in,
-                             key % step.pieces_in);
+                attempt([&] {
+                    reduce_piece(
+                      level, plane.data(), nullptr, key / step.pieces_in, key % step.pieces_in);
+                });
             }
         }
-        levels_[level]->flush();
+        attempt([&] { levels_[level]->flush(); });
+    }
+    if (first_failure) {
+        std::rethrow_exception(first_failure);
     }
 }
 

@@ -40,7 +40,8 @@ class Pyramid
     void write_frame(const uint8_t* frame, uint64_t frame_number);
 
     /// Completes every level with what came: a Z plane whose partner never
-    /// came passes through as if it were the last, odd one.
+    /// came passes through as if it were the last, odd one. A level that
+    /// fails does not stop the others; the first failure is rethrown after.
     void flush();
     /// After the pool is idle: completes every level's shards and metadata.
     void finish();

@@ -178,7 +178,14 @@ ArrayNode::flush()
                     frame_bytes_,
                     " bytes); it is written padded with zeros");
         if (const uint8_t* piece = frames_.pad_partial_piece()) {
-            write_piece(piece);
+            try {
+                write_piece(piece);
+            } catch (...) {
+                // (Recorded already.) The levels still end with what they
+                // took before it.
+                pyramid_->flush();
+                throw;
+            }
         }
     }
     pyramid_->flush();

@@ -11,6 +11,8 @@
 #include "format/ChunkKey.hpp"
 #include "util/ZarrError.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -171,12 +173,13 @@ read_chunk(MemoryStore& store, std::size_t level, std::vector<uint64_t> coordina
     return pixels;
 }
 
-/// Whether chunk `coordinates` of level `level` holds `value` everywhere.
+/// Whether chunk `coordinates` of level `level` holds, frame by frame (the
+/// chunk's pixels cut in as many equal parts), the values `frames`.
 void
 check_chunk(MemoryStore& store,
             std::size_t level,
             std::vector<uint64_t> coordinates,
-            uint16_t value,
+            std::vector<uint16_t> frames,
             const std::string& what)
 {
     const auto pixels = read_chunk(store, level, coordinates);
@@ -184,18 +187,43 @@ check_chunk(MemoryStore& store,
         check(false, what + ": the chunk was never written");
         return;
     }
-    std::size_t wrong = 0;
-    uint16_t example = value;
-    for (const uint16_t pixel : *pixels) {
-        if (pixel != value) {
-            ++wrong;
-            example = pixel;
+    const std::size_t per_frame = pixels->size() / frames.size();
+    for (std::size_t f = 0; f < frames.size(); ++f) {
+        std::size_t wrong = 0;
+        uint16_t example = frames[f];
+        for (std::size_t i = f * per_frame; i < (f + 1) * per_frame; ++i) {
+            if ((*pixels)[i] != frames[f]) {
+                ++wrong;
+                example = (*pixels)[i];
+            }
         }
+        check(per_frame > 0 && wrong == 0,
+              what + ", frame " + std::to_string(f) + " of the chunk: expected " +
+                std::to_string(frames[f]) + " everywhere, " + std::to_string(wrong) + " of " +
+                std::to_string(per_frame) + " pixels differ (e.g. " + std::to_string(example) +
+                ")");
     }
-    check(!pixels->empty() && wrong == 0,
-          what + ": expected " + std::to_string(value) + " everywhere, " + std::to_string(wrong) +
-            " of " + std::to_string(pixels->size()) + " pixels differ (e.g. " +
-            std::to_string(example) + ")");
+}
+
+void
+check_chunk(MemoryStore& store,
+            std::size_t level,
+            std::vector<uint64_t> coordinates,
+            uint16_t value,
+            const std::string& what)
+{
+    check_chunk(store, level, std::move(coordinates), std::vector<uint16_t>{ value }, what);
+}
+
+/// The first dimension's size in level `level`'s metadata (its claimed rows).
+uint64_t
+claimed_rows(MemoryStore& store, std::size_t level)
+{
+    const auto text = store.object("image/" + std::to_string(level) + "/zarr.json");
+    if (!text) {
+        return UINT64_MAX;
+    }
+    return nlohmann::json::parse(*text).at("shape").at(0).get<uint64_t>();
 }
 
 std::vector<uint16_t>
@@ -318,6 +346,31 @@ frame_failing_at_level_1()
     check_chunk(store, 2, { 1, 0, 0 }, 2000, "level 2, frame 1 (its level-1 write failed)");
 }
 
+/// A level whose flush fails does not stop the next one's: level 0's layer
+/// of frames 2, 3 failed (frame 2's write), while level 1 took frame 2 and
+/// must still write and claim it when the stream ends there.
+void
+level_1_flushed_after_level_0_failed()
+{
+    const auto levels = plan({ dimension("t", ZarrDimensionType_Time, 0, 2),
+                               dimension("y", ZarrDimensionType_Space, 512, 256),
+                               dimension("x", ZarrDimensionType_Space, 512, 256) },
+                             1);
+    MemoryStore store;
+    const std::size_t pixels = 512 * 512;
+    run(levels,
+        store,
+        { plane(pixels, 1000), plane(pixels, 2000), plane(pixels, 3000) },
+        0,
+        2,
+        "flush after a failure");
+    check_chunk(store, 1, { 0, 0, 0 }, { 1000, 2000 }, "level 1, frames 0 and 1");
+    check_chunk(store, 1, { 1, 0, 0 }, { 3000, 0 }, "level 1, frame 2 (and no frame 3)");
+    check(claimed_rows(store, 0) == 2, "level 0 claims the layer before the failed one");
+    check(claimed_rows(store, 1) == 3,
+          "level 1 claims the 3 frames it took, not " + std::to_string(claimed_rows(store, 1)));
+}
+
 } // namespace
 
 int
@@ -327,5 +380,6 @@ main()
     odd_plane_failing_at_level_0();
     frame_failing_at_level_0();
     frame_failing_at_level_1();
+    level_1_flushed_after_level_0_failed();
     return aqz_test::summary("test_pyramid_failures");
 }
