@@ -1,5 +1,6 @@
 // zarr::Pyramid when a level's write fails: the next level must still take
-// exactly what was appended (its own claims stay true either way). The
+// exactly what was appended (its own claims stay true either way), and
+// closing must still flush every level. The
 // levels write into an in-memory store whose writes to one level's objects
 // throw on demand; each level's chunks are read back from the store's bytes
 // (one chunk per shard, its index at the end) and compared with what the
