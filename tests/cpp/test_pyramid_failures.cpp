@@ -10,6 +10,7 @@
 #include "array/Pyramid.hpp"
 #include "array/PyramidPlan.hpp"
 #include "format/ChunkKey.hpp"
+#include "stream/ArrayNode.hpp"
 #include "util/ZarrError.hpp"
 
 #include <nlohmann/json.hpp>
@@ -372,6 +373,56 @@ level_1_flushed_after_level_0_failed()
           "level 1 claims the 3 frames it took, not " + std::to_string(claimed_rows(store, 1)));
 }
 
+/// The stream's end through ArrayNode: the last frame came half (padded
+/// with zeros at close), and writing it to level 0 fails. Level 1 must
+/// still get it, and its layer (frames 2, 3) must still be ended, written
+/// and claimed.
+void
+partial_last_frame_failing_at_level_0()
+{
+    zarr::ArrayNodeSpec spec;
+    spec.stored.key = "image";
+    spec.stored.dimensions = { dimension("t", ZarrDimensionType_Time, 0, 2),
+                               dimension("y", ZarrDimensionType_Space, 512, 256),
+                               dimension("x", ZarrDimensionType_Space, 512, 256) };
+    spec.stored.data_type = ZarrDataType_uint16;
+    spec.stored.version = ZarrVersion_3;
+    spec.downsampling = ZarrDownsamplingMethod_Mean;
+    spec.max_levels = 1;
+    spec.ngff = true; // levels at image/0, image/1
+    MemoryStore store;
+    zarr::ThreadPool pool(2);
+    zarr::FirstError errors;
+    {
+        zarr::ArrayNode node(spec, store, pool, errors);
+        const std::size_t pixels = 512 * 512;
+        for (const uint16_t value : { 1000, 2000 }) {
+            const auto frame = plane(pixels, value);
+            node.append(reinterpret_cast<const uint8_t*>(frame.data()), pixels * 2);
+        }
+        const auto half = plane(pixels / 2, 3000); // frame 2's top 256 rows
+        node.append(reinterpret_cast<const uint8_t*>(half.data()), pixels);
+        store.fail_writes_to("image/0/");
+        bool threw = false;
+        try {
+            node.flush();
+        } catch (const zarr::ZarrError&) {
+            threw = true;
+        }
+        store.fail_writes_to("");
+        check(threw, "partial frame: the failing write was reported");
+        pool.wait_idle();
+        node.finish();
+    }
+    // Level 1's chunk of frames 2, 3, by half frames: frame 2's top half
+    // (the rows that came), its padding, then frame 3, never appended.
+    check_chunk(store, 1, { 1, 0, 0 }, { 3000, 0, 0, 0 }, "partial frame, level 1 frames 2-3");
+    check(claimed_rows(store, 0) == 2, "partial frame: level 0 claims its first layer");
+    check(claimed_rows(store, 1) == 3,
+          "partial frame: level 1 claims the 3 frames it took, not " +
+            std::to_string(claimed_rows(store, 1)));
+}
+
 } // namespace
 
 int
@@ -382,5 +433,6 @@ main()
     frame_failing_at_level_0();
     frame_failing_at_level_1();
     level_1_flushed_after_level_0_failed();
+    partial_last_frame_failing_at_level_0();
     return aqz_test::summary("test_pyramid_failures");
 }
