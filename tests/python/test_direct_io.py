@@ -157,11 +157,11 @@ def test_direct_streams_read_back_like_buffered_ones(disk, monkeypatch, case):
     if version == "v3" and spec.codec == NONE and case != "v3-small-tiles":
         assert seen_direct, "no shard file open between appends"
         assert all(seen_direct.values()), f"data files not all O_DIRECT: {seen_direct}"
-    else:
-        # A worker's file may be caught at the moment only its buffered
-        # descriptor (for an unaligned tail) is open: some, not all.
-        assert not seen_direct or any(seen_direct.values()), (
-            f"no data file O_DIRECT: {seen_direct}")
+    # Otherwise a file is seen only if a worker happens to be writing it, and
+    # it may be caught while only its buffered descriptor (for an unaligned
+    # tail) is open: sampling proves nothing either way there. What shows
+    # the direct path deterministically: the block-aligned chunks of direct
+    # v3 shards (below) and test_direct_data_stays_out_of_the_page_cache.
     assert not any(seen_buffered.values()), f"O_DIRECT without the variable: {seen_buffered}"
 
     verify_array(direct, spec, version, data)  # zarr-python, TensorStore, raw chunks
@@ -232,11 +232,15 @@ def test_the_variable_is_read_when_the_stream_is_created(disk, monkeypatch):
 
 
 @pytest.mark.skipif(shutil.which("fincore") is None, reason="needs fincore (util-linux)")
-def test_direct_data_stays_out_of_the_page_cache(disk, monkeypatch):
+@pytest.mark.parametrize("codec", [NONE, LZ4], ids=["raw", "lz4"])
+def test_direct_data_stays_out_of_the_page_cache(disk, monkeypatch, codec):
     """What the issue is about: a long acquisition must not fill the page
     cache. After a buffered stream its shard pages are cached; after a direct
-    one, only the few buffered bytes (unaligned ends, the index) are."""
-    spec = ArraySpec(shape=(32, 512, 512), chunks=(16, 256, 256), shards=(2, 2, 2))  # 16 MiB
+    one, only the few buffered bytes (unaligned ends, the index) are. Raw
+    frames go straight into their shards; compressed chunks are written by
+    the workers, each chunk's room from a block."""
+    spec = ArraySpec(shape=(32, 512, 512), chunks=(16, 256, 256), shards=(2, 2, 2),
+                     codec=codec)  # 16 MiB of frames
     data = compressible(spec.shape, spec.dtype)
 
     def resident(store: Path) -> tuple[int, int]:
@@ -252,7 +256,7 @@ def test_direct_data_stays_out_of_the_page_cache(disk, monkeypatch):
     stream(disk / "direct.zarr", spec, "v3", data)
     cached_b, size_b = resident(disk / "buffered.zarr")
     cached_d, size_d = resident(disk / "direct.zarr")
-    assert size_d >= data.nbytes
+    assert size_d >= (data.nbytes if codec == NONE else size_b)
     assert cached_b > size_b // 2, f"buffered: {cached_b} of {size_b} bytes cached (evicted?)"
     assert cached_d < size_d // 20, f"direct: {cached_d} of {size_d} bytes in the page cache"
     verify_array(disk / "direct.zarr", spec, "v3", data)
