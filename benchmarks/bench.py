@@ -1004,6 +1004,12 @@ def machine_cores() -> int:
         return os.cpu_count() or 1
 
 
+def is_blosc_bound(key: str) -> bool:
+    """Whether a bounds key is a Blosc-alone throughput ("blosc-<cname>@<N>"), not one of
+    its companions (its "-ratio", its "-cpu")."""
+    return key.startswith("blosc-") and "@" in key and not key.endswith(("-ratio", "-cpu"))
+
+
 def stream_bounds(r: dict, cores: int, tmpfs: bool) -> dict:
     """The *stream bound* of each Blosc bound of one round (key "stream-<cname>@<N>"): the
     most GB/s of frames any writer of this stream can reach on this machine, from costs
@@ -1020,10 +1026,8 @@ def stream_bounds(r: dict, cores: int, tmpfs: bool) -> dict:
     With more cores than the stream's threads the last term drops below the others and
     the bound tends to Blosc alone."""
     out = {}
-    for key in r:
-        if not (key.startswith("blosc-") and "@" in key and not key.endswith(("-ratio", "-cpu"))):
-            continue
-        gb = r.get("stream_gb") or 0.0
+    gb = r.get("stream_gb") or 0.0
+    for key in filter(is_blosc_bound, r):
         ratio, cpu = r.get(key + "-ratio"), r.get(key + "-cpu")
         if not (gb and ratio and cpu and r.get("memcpy") and r.get("write")):
             continue
@@ -1216,8 +1220,7 @@ def render(results: dict, failures: dict, args, notes: list[str]) -> str:
                          "writes, then fsync",
                 "none": "min(memcpy, write), per round"}
         for key in ("memcpy", "write", "none",
-                    *sorted(k for k in bounds if k.startswith("blosc-")
-                            and not k.endswith(("-ratio", "-cpu"))),
+                    *sorted(filter(is_blosc_bound, bounds)),
                     *sorted(k for k in bounds if k.startswith("stream-"))):
             if key not in bounds:
                 continue

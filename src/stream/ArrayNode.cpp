@@ -8,6 +8,7 @@
 #include "util/Logger.hpp"
 
 #include <algorithm>
+#include <exception>
 
 namespace zarr {
 namespace {
@@ -169,6 +170,7 @@ ArrayNode::reserved_attributes() const
 void
 ArrayNode::flush()
 {
+    std::exception_ptr failure;
     if (frames_.partial_frame_bytes() > 0) {
         log_warning("array '",
                     spec_.key(),
@@ -182,13 +184,14 @@ ArrayNode::flush()
                 write_piece(piece);
             } catch (...) {
                 // (Recorded already.) The levels still end with what they
-                // took before it.
-                pyramid_->flush();
-                throw;
+                // took before it: flush them, then report the failure.
+                failure = std::current_exception();
             }
         }
     }
     pyramid_->flush();
+    if (failure)
+        std::rethrow_exception(failure);
 }
 
 void

@@ -136,16 +136,38 @@ dimension(const char* name, ZarrDimensionType kind, uint64_t size, uint64_t chun
     return d;
 }
 
-/// Uncompressed uint16 Zarr v3 levels of "image", keyed "image/<level>".
+/// t (unbounded, chunk `t_chunk`), then `planes` Z planes of chunk 1 if any,
+/// then y and x of `side` pixels in chunks of 256.
+std::vector<zarr::DimensionSpec>
+dimensions(uint64_t t_chunk, uint64_t side, uint64_t planes = 0)
+{
+    std::vector<zarr::DimensionSpec> out{ dimension("t", ZarrDimensionType_Time, 0, t_chunk) };
+    if (planes > 0) {
+        out.push_back(dimension("z", ZarrDimensionType_Space, planes, 1));
+    }
+    out.push_back(dimension("y", ZarrDimensionType_Space, side, 256));
+    out.push_back(dimension("x", ZarrDimensionType_Space, side, 256));
+    return out;
+}
+
+/// An uncompressed uint16 Zarr v3 array "image" of these dimensions.
+zarr::ArraySpec
+image(std::vector<zarr::DimensionSpec> dimensions)
+{
+    zarr::ArraySpec spec;
+    spec.key = "image";
+    spec.dimensions = std::move(dimensions);
+    spec.data_type = ZarrDataType_uint16;
+    spec.version = ZarrVersion_3;
+    return spec;
+}
+
+/// The MEAN levels of image(dimensions), keyed "image/<level>".
 std::vector<zarr::PyramidLevel>
 plan(std::vector<zarr::DimensionSpec> dimensions, unsigned max_levels)
 {
-    zarr::ArraySpec base;
-    base.key = "image";
-    base.dimensions = std::move(dimensions);
-    base.data_type = ZarrDataType_uint16;
-    base.version = ZarrVersion_3;
-    auto levels = zarr::plan_pyramid(base, ZarrDownsamplingMethod_Mean, max_levels);
+    auto levels =
+      zarr::plan_pyramid(image(std::move(dimensions)), ZarrDownsamplingMethod_Mean, max_levels);
     for (std::size_t i = 0; i < levels.size(); ++i) {
         levels[i].spec.key = "image/" + std::to_string(i);
     }
@@ -280,11 +302,7 @@ run(const std::vector<zarr::PyramidLevel>& levels,
 void
 even_plane_failing_at_level_0()
 {
-    const auto levels = plan({ dimension("t", ZarrDimensionType_Time, 0, 1),
-                               dimension("z", ZarrDimensionType_Space, 4, 1),
-                               dimension("y", ZarrDimensionType_Space, 512, 256),
-                               dimension("x", ZarrDimensionType_Space, 512, 256) },
-                             1);
+    const auto levels = plan(dimensions(1, 512, 4), 1);
     check(levels.size() == 2 && levels[1].halves_xy && levels[1].halves_z,
           "plan: one level, halving Y, X and Z");
     MemoryStore store;
@@ -300,11 +318,7 @@ even_plane_failing_at_level_0()
 void
 odd_plane_failing_at_level_0()
 {
-    const auto levels = plan({ dimension("t", ZarrDimensionType_Time, 0, 1),
-                               dimension("z", ZarrDimensionType_Space, 4, 1),
-                               dimension("y", ZarrDimensionType_Space, 512, 256),
-                               dimension("x", ZarrDimensionType_Space, 512, 256) },
-                             1);
+    const auto levels = plan(dimensions(1, 512, 4), 1);
     MemoryStore store;
     const std::size_t pixels = 512 * 512;
     run(levels, store, { plane(pixels, 1000), plane(pixels, 2000) }, 0, 1, "odd plane failing");
@@ -317,10 +331,7 @@ odd_plane_failing_at_level_0()
 void
 frame_failing_at_level_0()
 {
-    const auto levels = plan({ dimension("t", ZarrDimensionType_Time, 0, 1),
-                               dimension("y", ZarrDimensionType_Space, 512, 256),
-                               dimension("x", ZarrDimensionType_Space, 512, 256) },
-                             1);
+    const auto levels = plan(dimensions(1, 512), 1);
     check(levels.size() == 2 && levels[1].halves_xy && !levels[1].halves_z,
           "plan: one level, halving Y and X");
     MemoryStore store;
@@ -335,10 +346,7 @@ frame_failing_at_level_0()
 void
 frame_failing_at_level_1()
 {
-    const auto levels = plan({ dimension("t", ZarrDimensionType_Time, 0, 1),
-                               dimension("y", ZarrDimensionType_Space, 1024, 256),
-                               dimension("x", ZarrDimensionType_Space, 1024, 256) },
-                             2);
+    const auto levels = plan(dimensions(1, 1024), 2);
     check(levels.size() == 3, "plan: two levels");
     MemoryStore store;
     const std::size_t pixels = 1024 * 1024;
@@ -354,10 +362,7 @@ frame_failing_at_level_1()
 void
 level_1_flushed_after_level_0_failed()
 {
-    const auto levels = plan({ dimension("t", ZarrDimensionType_Time, 0, 2),
-                               dimension("y", ZarrDimensionType_Space, 512, 256),
-                               dimension("x", ZarrDimensionType_Space, 512, 256) },
-                             1);
+    const auto levels = plan(dimensions(2, 512), 1);
     MemoryStore store;
     const std::size_t pixels = 512 * 512;
     run(levels,
@@ -381,12 +386,7 @@ void
 partial_last_frame_failing_at_level_0()
 {
     zarr::ArrayNodeSpec spec;
-    spec.stored.key = "image";
-    spec.stored.dimensions = { dimension("t", ZarrDimensionType_Time, 0, 2),
-                               dimension("y", ZarrDimensionType_Space, 512, 256),
-                               dimension("x", ZarrDimensionType_Space, 512, 256) };
-    spec.stored.data_type = ZarrDataType_uint16;
-    spec.stored.version = ZarrVersion_3;
+    spec.stored = image(dimensions(2, 512));
     spec.downsampling = ZarrDownsamplingMethod_Mean;
     spec.max_levels = 1;
     spec.ngff = true; // levels at image/0, image/1
