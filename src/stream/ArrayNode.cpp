@@ -190,8 +190,9 @@ ArrayNode::flush()
         }
     }
     pyramid_->flush();
-    if (failure)
+    if (failure) {
         std::rethrow_exception(failure);
+    }
 }
 
 void
